@@ -1,0 +1,228 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// Errors shared by every implementation; match them with errors.Is.
+var (
+	// ErrUnavailable: the implementation cannot run here (not compiled in,
+	// library or device missing). The wrapped message says why.
+	ErrUnavailable = errors.New("backend unavailable")
+	// ErrNotConverged: an iterative eigensolver did not converge.
+	ErrNotConverged = errors.New("eigensolver did not converge")
+	// ErrNotPositiveDefinite: a Cholesky factorisation met a non-positive pivot.
+	ErrNotPositiveDefinite = errors.New("matrix is not positive definite")
+)
+
+// Unavailable wraps ErrUnavailable with the backend's name and the reason.
+func Unavailable(name, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrUnavailable, name, fmt.Sprintf(format, args...))
+}
+
+// Info describes one opened implementation, for logs, reports and JSON output.
+type Info struct {
+	Name      string `json:"name"`      // registry name, e.g. "openblas"
+	Device    string `json:"device"`    // "cpu" or the GPU's name
+	Precision string `json:"precision"` // arithmetic of the Gram and factorizations, e.g. "float64"
+	Threads   int    `json:"threads"`   // worker threads (CPU) or 0
+	Library   string `json:"library"`   // version string of what does the work
+}
+
+// Backend is the set of primitives the engine needs. Implementations must be
+// safe for use by one goroutine at a time; the engine does not call one Backend
+// concurrently.
+type Backend interface {
+	Info() Info
+
+	// GramAdd adds (X − 1·shiftᵀ)ᵀ(X − 1·shiftᵀ) for the chunk X (x.N × x.D)
+	// into the upper triangle of g (x.D × x.D), accumulating in float64.
+	// shift may be nil (no shift) or have length x.D.
+	GramAdd(g blas64.General, x Chunk, shift []float64) error
+
+	// Gemm computes c = alpha·op(a)·op(b) + beta·c.
+	Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) error
+
+	// SymEig computes all eigenpairs of the symmetric matrix a (only its upper
+	// triangle is read). On return a holds the eigenvectors as columns and the
+	// eigenvalues are returned in descending order. With vectors false, a is
+	// destroyed and only the values are returned.
+	SymEig(a blas64.General, vectors bool) ([]float64, error)
+
+	// SymEigTop computes the k largest eigenpairs of the symmetric matrix a
+	// (upper triangle read, a destroyed): values descending and an a.Rows × k
+	// matrix of eigenvectors as columns.
+	SymEigTop(a blas64.General, k int) ([]float64, blas64.General, error)
+
+	// SymGenEig solves the symmetric-definite pencil a·v = λ·b·v (upper
+	// triangles read; b positive definite). On return a holds the
+	// b-orthonormal eigenvectors (vᵀ·b·v = I) as columns, b is destroyed, and
+	// the eigenvalues are returned in descending order.
+	SymGenEig(a, b blas64.General) ([]float64, error)
+
+	// Cholesky factorises the symmetric positive definite a (upper triangle
+	// read) in place: on return the upper triangle holds U with a = Uᵀ·U and
+	// the strict lower triangle is zero.
+	Cholesky(a blas64.General) error
+
+	// TriSolve solves op(t)·X = B in place of b, where t is upper or lower
+	// triangular (non-unit diagonal) as ul says.
+	TriSolve(ul blas.Uplo, tA blas.Transpose, t, b blas64.General) error
+
+	// QR computes the thin QR factorisation of a (m × n, m ≥ n): on return a
+	// holds Q (orthonormal columns) and the n × n upper-triangular R is returned.
+	QR(a blas64.General) (blas64.General, error)
+}
+
+// Closer is implemented by backends that hold resources (device memory,
+// library handles). The engine calls Close when it is done with one.
+type Closer interface {
+	Close() error
+}
+
+// DType is the element type of a data chunk.
+type DType int
+
+const (
+	U8 DType = iota
+	F32
+	F64
+)
+
+func (t DType) String() string {
+	switch t {
+	case U8:
+		return "uint8"
+	case F32:
+		return "float32"
+	case F64:
+		return "float64"
+	}
+	return fmt.Sprintf("DType(%d)", int(t))
+}
+
+// Chunk is a block of N samples of D features, row-major, in exactly one of
+// three element types (the other two slices are nil).
+type Chunk struct {
+	N, D int
+	U8   []uint8
+	F32  []float32
+	F64  []float64
+}
+
+// DType reports which slice holds the data.
+func (c Chunk) DType() DType {
+	switch {
+	case c.U8 != nil:
+		return U8
+	case c.F32 != nil:
+		return F32
+	default:
+		return F64
+	}
+}
+
+// Check panics unless exactly one slice is set with length N·D.
+func (c Chunk) Check() {
+	set := 0
+	n := 0
+	if c.U8 != nil {
+		set++
+		n = len(c.U8)
+	}
+	if c.F32 != nil {
+		set++
+		n = len(c.F32)
+	}
+	if c.F64 != nil {
+		set++
+		n = len(c.F64)
+	}
+	if c.N < 0 || c.D < 0 {
+		panic(fmt.Sprintf("backend: chunk has negative shape %d×%d", c.N, c.D))
+	}
+	if set > 1 {
+		panic("backend: chunk has more than one data slice set")
+	}
+	if n != c.N*c.D {
+		panic(fmt.Sprintf("backend: chunk of %d×%d holds %d values", c.N, c.D, n))
+	}
+}
+
+// Rows returns rows [i, j) of the chunk without copying.
+func (c Chunk) Rows(i, j int) Chunk {
+	out := Chunk{N: j - i, D: c.D}
+	switch c.DType() {
+	case U8:
+		out.U8 = c.U8[i*c.D : j*c.D]
+	case F32:
+		out.F32 = c.F32[i*c.D : j*c.D]
+	default:
+		out.F64 = c.F64[i*c.D : j*c.D]
+	}
+	return out
+}
+
+// Float64 writes the chunk, minus shift (nil for none), into dst (length at
+// least N·D, row-major) and returns dst[:N·D].
+func (c Chunk) Float64(dst []float64, shift []float64) []float64 {
+	c.Check()
+	dst = dst[:c.N*c.D]
+	d := c.D
+	for i := 0; i < c.N; i++ {
+		row := dst[i*d : (i+1)*d]
+		switch c.DType() {
+		case U8:
+			for j, v := range c.U8[i*d : (i+1)*d] {
+				row[j] = float64(v)
+			}
+		case F32:
+			for j, v := range c.F32[i*d : (i+1)*d] {
+				row[j] = float64(v)
+			}
+		default:
+			copy(row, c.F64[i*d:(i+1)*d])
+		}
+		if shift != nil {
+			for j := range row {
+				row[j] -= shift[j]
+			}
+		}
+	}
+	return dst
+}
+
+// NewGeneral allocates a zeroed r × c row-major matrix.
+func NewGeneral(r, c int) blas64.General {
+	return blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
+}
+
+// Symmetrize copies the upper triangle of the square matrix a into its lower triangle.
+func Symmetrize(a blas64.General) {
+	for i := 0; i < a.Rows; i++ {
+		for j := i + 1; j < a.Cols; j++ {
+			a.Data[j*a.Stride+i] = a.Data[i*a.Stride+j]
+		}
+	}
+}
+
+// Reverse reverses the order of w and of the columns of v (when v has
+// columns), turning LAPACK's ascending order into this package's descending one.
+func Reverse(w []float64, v blas64.General) {
+	for i, j := 0, len(w)-1; i < j; i, j = i+1, j-1 {
+		w[i], w[j] = w[j], w[i]
+	}
+	if v.Cols < 2 {
+		return
+	}
+	for r := 0; r < v.Rows; r++ {
+		row := v.Data[r*v.Stride : r*v.Stride+v.Cols]
+		for i, j := 0, len(row)-1; i < j; i, j = i+1, j-1 {
+			row[i], row[j] = row[j], row[i]
+		}
+	}
+}

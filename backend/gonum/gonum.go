@@ -1,0 +1,236 @@
+// Package gonum is the pure-Go backend: always available, needs no cgo, and
+// runs the Gram across all cores by tiling it over goroutines. Factorizations
+// go through gonum's lapack64/blas64 front ends, so a binary that installs a
+// faster implementation with lapack64.Use (the openblas backend does) speeds
+// them up too.
+package gonum
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack"
+	"gonum.org/v1/gonum/lapack/lapack64"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// Name is the registry name of this backend.
+const Name = "gonum"
+
+func init() {
+	backend.Register(Name, 0, func(o backend.Options) (backend.Backend, error) { return New(o.Threads), nil })
+}
+
+// Backend implements backend.Backend with gonum.
+type Backend struct {
+	threads int
+	buf     []float64 // float64 copy of the current chunk, reused across calls
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New returns a gonum backend using threads goroutines for the Gram (0: all cores).
+func New(threads int) *Backend {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{threads: threads}
+}
+
+func (b *Backend) Info() backend.Info {
+	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: "gonum v0.17.0 (pure Go)"}
+}
+
+// tileSize balances per-tile overhead against the number of tiles available
+// to spread over the workers.
+const tileSize = 192
+
+func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
+	x.Check()
+	checkSquare("GramAdd", g, x.D)
+	if shift != nil && len(shift) != x.D {
+		panic(fmt.Sprintf("gonum: GramAdd shift has length %d, want %d", len(shift), x.D))
+	}
+	if x.N == 0 || x.D == 0 {
+		return nil
+	}
+	if cap(b.buf) < x.N*x.D {
+		b.buf = make([]float64, x.N*x.D)
+	}
+	xf := blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.Float64(b.buf, shift)}
+	GramTiles(g, xf, b.threads)
+	return nil
+}
+
+// GramTiles adds xᵀx into the upper triangle of g, splitting the triangle into
+// column tiles computed concurrently by up to workers goroutines. Each tile is
+// written by exactly one goroutine, so no locking is needed on g.
+func GramTiles(g, x blas64.General, workers int) {
+	d := x.Cols
+	nt := (d + tileSize - 1) / tileSize
+	type tile struct{ i, j int }
+	tiles := make(chan tile, nt*(nt+1)/2)
+	for i := 0; i < nt; i++ {
+		for j := i; j < nt; j++ {
+			tiles <- tile{i, j}
+		}
+	}
+	close(tiles)
+	cols := func(t int) (int, int) {
+		lo := t * tileSize
+		return lo, min(lo+tileSize, d)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, min(workers, nt*(nt+1)/2)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tiles {
+				i0, i1 := cols(t.i)
+				j0, j1 := cols(t.j)
+				xi := sub(x, 0, x.Rows, i0, i1)
+				c := sub(g, i0, i1, j0, j1)
+				if t.i == t.j {
+					blas64.Syrk(blas.Trans, 1, xi, 1, blas64.Symmetric{Uplo: blas.Upper, N: c.Rows, Stride: c.Stride, Data: c.Data})
+				} else {
+					blas64.Gemm(blas.Trans, blas.NoTrans, 1, xi, sub(x, 0, x.Rows, j0, j1), 1, c)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func sub(a blas64.General, r0, r1, c0, c1 int) blas64.General {
+	return blas64.General{Rows: r1 - r0, Cols: c1 - c0, Stride: a.Stride, Data: a.Data[r0*a.Stride+c0 : (r1-1)*a.Stride+c1]}
+}
+
+func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+	blas64.Gemm(tA, tB, alpha, x, y, beta, c)
+	return nil
+}
+
+func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
+	n := checkSquare("SymEig", a, a.Rows)
+	w := make([]float64, n)
+	if n == 0 {
+		return w, nil
+	}
+	jobz := lapack.EVNone
+	if vectors {
+		jobz = lapack.EVCompute
+	}
+	s := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}
+	work := []float64{0}
+	lapack64.Syev(jobz, s, w, work, -1)
+	work = make([]float64, int(work[0]))
+	if !lapack64.Syev(jobz, s, w, work, len(work)) {
+		return nil, backend.ErrNotConverged
+	}
+	if vectors {
+		backend.Reverse(w, a)
+	} else {
+		backend.Reverse(w, blas64.General{})
+	}
+	return w, nil
+}
+
+func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General, error) {
+	n := checkSquare("SymEigTop", a, a.Rows)
+	if k < 0 || k > n {
+		panic(fmt.Sprintf("gonum: SymEigTop k = %d outside [0, %d]", k, n))
+	}
+	w, err := b.SymEig(a, true)
+	if err != nil {
+		return nil, blas64.General{}, err
+	}
+	v := backend.NewGeneral(n, k)
+	for i := 0; i < n; i++ {
+		copy(v.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
+	}
+	return w[:k], v, nil
+}
+
+// SymGenEig reduces the pencil to standard form with the Cholesky factor of
+// b: with b = UᵀU, C = U⁻ᵀ·a·U⁻¹ has the same eigenvalues and v = U⁻¹·z.
+func (b *Backend) SymGenEig(a, bm blas64.General) ([]float64, error) {
+	n := checkSquare("SymGenEig", a, a.Rows)
+	checkSquare("SymGenEig", bm, n)
+	if err := b.Cholesky(bm); err != nil {
+		return nil, err
+	}
+	backend.Symmetrize(a)
+	u := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: bm.Stride, Data: bm.Data}
+	blas64.Trsm(blas.Left, blas.Trans, 1, u, a)    // U⁻ᵀ·a
+	blas64.Trsm(blas.Right, blas.NoTrans, 1, u, a) // ·U⁻¹
+	w, err := b.SymEig(a, true)
+	if err != nil {
+		return nil, err
+	}
+	blas64.Trsm(blas.Left, blas.NoTrans, 1, u, a)
+	return w, nil
+}
+
+func (b *Backend) Cholesky(a blas64.General) error {
+	n := checkSquare("Cholesky", a, a.Rows)
+	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}); !ok {
+		return backend.ErrNotPositiveDefinite
+	}
+	for i := 1; i < n; i++ {
+		for j := 0; j < i; j++ {
+			a.Data[i*a.Stride+j] = 0
+		}
+	}
+	return nil
+}
+
+func (b *Backend) TriSolve(ul blas.Uplo, tA blas.Transpose, t, x blas64.General) error {
+	n := checkSquare("TriSolve", t, t.Rows)
+	if x.Rows != n {
+		panic(fmt.Sprintf("gonum: TriSolve right-hand side has %d rows, want %d", x.Rows, n))
+	}
+	blas64.Trsm(blas.Left, tA, 1, blas64.Triangular{Uplo: ul, Diag: blas.NonUnit, N: n, Stride: t.Stride, Data: t.Data}, x)
+	return nil
+}
+
+func (b *Backend) QR(a blas64.General) (blas64.General, error) {
+	m, n := a.Rows, a.Cols
+	if m < n {
+		panic(fmt.Sprintf("gonum: QR of a %d×%d matrix needs rows ≥ columns", m, n))
+	}
+	r := backend.NewGeneral(n, n)
+	if n == 0 {
+		return r, nil
+	}
+	tau := make([]float64, n)
+	work := []float64{0}
+	lapack64.Geqrf(a, tau, work, -1)
+	lapack64.Orgqr(a, tau, work[:1], -1)
+	work = make([]float64, max(int(work[0]), n))
+	lapack64.Geqrf(a, tau, work, -1)
+	if int(work[0]) > len(work) {
+		work = make([]float64, int(work[0]))
+	}
+	lapack64.Geqrf(a, tau, work, len(work))
+	for i := 0; i < n; i++ {
+		copy(r.Data[i*n+i:(i+1)*n], a.Data[i*a.Stride+i:i*a.Stride+n])
+	}
+	work[0] = 0
+	lapack64.Orgqr(a, tau, work, -1)
+	if int(work[0]) > len(work) {
+		work = make([]float64, int(work[0]))
+	}
+	lapack64.Orgqr(a, tau, work, len(work))
+	return r, nil
+}
+
+func checkSquare(op string, a blas64.General, n int) int {
+	if a.Rows != n || a.Cols != n {
+		panic(fmt.Sprintf("gonum: %s needs a %d×%d matrix, got %d×%d", op, n, n, a.Rows, a.Cols))
+	}
+	return n
+}

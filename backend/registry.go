@@ -1,0 +1,117 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Options are the settings common to all implementations.
+type Options struct {
+	// Threads bounds the worker threads of a CPU backend; 0 means all cores.
+	Threads int
+}
+
+// Factory opens an implementation. It returns an error matching
+// ErrUnavailable when the implementation cannot run here.
+type Factory func(Options) (Backend, error)
+
+type entry struct {
+	name     string
+	priority int
+	open     Factory
+}
+
+var (
+	mu       sync.Mutex
+	registry = map[string]entry{}
+)
+
+// Register makes an implementation available under name. A higher priority is
+// preferred by Auto. Registering a name twice panics.
+func Register(name string, priority int, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("backend: Register called twice for " + name)
+	}
+	registry[name] = entry{name, priority, f}
+}
+
+// Names lists the registered implementations, preferred first.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	es := make([]entry, 0, len(registry))
+	for _, e := range registry {
+		es = append(es, e)
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].priority != es[j].priority {
+			return es[i].priority > es[j].priority
+		}
+		return es[i].name < es[j].name
+	})
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.name
+	}
+	return out
+}
+
+// Open opens the implementation registered under name.
+func Open(name string, opts Options) (Backend, error) {
+	mu.Lock()
+	e, ok := registry[name]
+	mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown backend %q (known: %v; forgotten import?)", name, Names())
+	}
+	return e.open(opts)
+}
+
+// Status is one line of Available: whether an implementation can run here.
+type Status struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"` // why not, when unavailable
+	Info      *Info  `json:"info,omitempty"`
+}
+
+// Available opens every registered implementation once and reports which can
+// run here, preferred first. Opened backends are closed again.
+func Available(opts Options) []Status {
+	var out []Status
+	for _, name := range Names() {
+		b, err := Open(name, opts)
+		if err != nil {
+			out = append(out, Status{Name: name, Reason: err.Error()})
+			continue
+		}
+		info := b.Info()
+		if c, ok := b.(Closer); ok {
+			c.Close()
+		}
+		out = append(out, Status{Name: name, Available: true, Info: &info})
+	}
+	return out
+}
+
+// OpenBest opens the preferred implementation that is available among names
+// (all registered ones when names is empty). It returns the last error when
+// none opens.
+func OpenBest(opts Options, names ...string) (Backend, error) {
+	if len(names) == 0 {
+		names = Names()
+	}
+	var errs []error
+	for _, n := range names {
+		b, err := Open(n, opts)
+		if err == nil {
+			return b, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
