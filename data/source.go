@@ -1,0 +1,84 @@
+// Package data reads datasets as streams of row chunks: IDX files of the MNIST
+// family, NumPy .npy files and directories of .npy shards, each read chunk by
+// chunk so that a file larger than memory streams through the moment
+// accumulator. Every error names the file, the shape or value found and what
+// was expected.
+package data
+
+import (
+	"fmt"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// Layout is how an image's pixels are ordered in a flattened row.
+type Layout string
+
+const (
+	HWC Layout = "hwc" // NumPy (N,H,W,C) and IDX files: channel varies fastest
+	CHW Layout = "chw" // PyTorch (N,C,H,W): column varies fastest within a channel plane
+)
+
+// ParseLayout accepts "hwc" or "chw".
+func ParseLayout(s string) (Layout, error) {
+	switch Layout(s) {
+	case HWC, CHW:
+		return Layout(s), nil
+	}
+	return "", fmt.Errorf("unknown layout %q: want hwc or chw", s)
+}
+
+// Shape is an image's height, width and channels, and the flattening layout.
+// The zero Shape means the rows are plain feature vectors.
+type Shape struct {
+	H, W, C int
+	Layout  Layout
+}
+
+// D is the number of features of one flattened image.
+func (s Shape) D() int { return s.H * s.W * s.C }
+
+// IsZero reports whether no image shape is known.
+func (s Shape) IsZero() bool { return s.H == 0 && s.W == 0 && s.C == 0 }
+
+func (s Shape) String() string {
+	if s.IsZero() {
+		return "none"
+	}
+	return fmt.Sprintf("%dx%dx%d (%s)", s.H, s.W, s.C, s.Layout)
+}
+
+// Meta describes a source before it is read.
+type Meta struct {
+	Name    string        // file, directory or generator spec, for messages
+	N       int           // number of samples
+	D       int           // features per sample
+	Classes int           // number of classes (max label + 1) when labels are integers and known, else 0
+	Targets int           // columns of dense targets when the source has them, else 0
+	DType   backend.DType // element type of the rows
+	Shape   Shape         // image shape, zero when unknown
+}
+
+// Batch is one chunk of consecutive samples. Labels (one int per row) or
+// Targets (Rows×Targets row-major) are set when the source has them. A Batch is
+// valid only until the next call of the Reader that produced it.
+type Batch struct {
+	X       backend.Chunk
+	Labels  []int
+	Targets []float64
+}
+
+// Source is a dataset that can be read any number of times.
+type Source interface {
+	Meta() Meta
+	// Open starts a new pass over the data, delivering at most chunkRows rows
+	// per batch.
+	Open(chunkRows int) (Reader, error)
+}
+
+// Reader delivers the batches of one pass.
+type Reader interface {
+	// Next returns the next batch, or io.EOF after the last one.
+	Next() (Batch, error)
+	Close() error
+}

@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// Route names which side of the Gram was eigendecomposed.
+type Route string
+
+const (
+	RouteDirect Route = "direct" // D×D: XᵀX
+	RouteDual   Route = "dual"   // N×N: XXᵀ, mapped back with v = Xᵀu/√λ
+)
+
+// DefaultRTol is the default relative eigenvalue cut: directions with
+// λ_j ≤ rtol·λ_1 are outside the numerical range. An eigenvalue of a Gram
+// computed in float64 carries an absolute error of order D·ε·λ_1, so below
+// about 1e-12·λ_1 its direction is noise.
+const DefaultRTol = 1e-12
+
+// Eigen is an eigendecomposition of a Gram matrix, descending.
+type Eigen struct {
+	Route  Route
+	Values []float64 // all computed eigenvalues, descending
+	// Vectors holds the feature-space eigenvectors as columns, D × Rank
+	// (unit norm). Nil when vectors were not requested.
+	Vectors blas64.General
+	// Sample holds the unit sample-space directions q_j = X v_j/√λ_j as
+	// columns (N × Rank); only set by the dual route, where they are the
+	// eigenvectors themselves.
+	Sample blas64.General
+	Rank   int // number of eigenvalues above the tolerance
+}
+
+// rankOf counts the leading eigenvalues above rtol·λ_1 (values descending),
+// capped at limit.
+func rankOf(values []float64, rtol float64, limit int) int {
+	if rtol <= 0 {
+		rtol = DefaultRTol
+	}
+	if len(values) == 0 || values[0] <= 0 {
+		return 0
+	}
+	cut := rtol * values[0]
+	r := 0
+	for r < len(values) && r < limit && values[r] > cut {
+		r++
+	}
+	return r
+}
+
+// EighStats eigendecomposes the D×D Gram of finalized moments (the direct
+// route; the only one possible once the data are reduced to moments).
+func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eigen, error) {
+	a := backend.NewGeneral(st.D, st.D)
+	copy(a.Data, st.Gx.Data)
+	w, err := be.SymEig(a, vectors)
+	if err != nil {
+		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
+	}
+	limit := st.N
+	if st.Centered {
+		limit = st.N - 1
+	}
+	e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, limit)}
+	if vectors {
+		e.Vectors = leadingColumns(a, e.Rank)
+	}
+	return e, nil
+}
+
+// GramEigh eigendecomposes the Gram of the in-memory data x (N×D, rows are
+// samples), centred first when center is set, on whichever side is cheaper:
+// XᵀX when N ≥ D, the dual XXᵀ when N < D (O(N³ + DN²) instead of O(D³)).
+// Only eigenpairs above the tolerance get feature-space vectors, since
+// v = Xᵀu/√λ is undefined for λ = 0.
+func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (*Eigen, error) {
+	n, d := x.Rows, x.Cols
+	if n == 0 || d == 0 {
+		return nil, fmt.Errorf("eigh: empty data (%d×%d)", n, d)
+	}
+	xc := x
+	if center {
+		xc = centered(x)
+	}
+	limit := n
+	if center {
+		limit = n - 1
+	}
+	if n >= d {
+		g := backend.NewGeneral(d, d)
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, xc, 0, g); err != nil {
+			return nil, err
+		}
+		w, err := be.SymEig(g, true)
+		if err != nil {
+			return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", d, d, err)
+		}
+		e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, limit)}
+		e.Vectors = leadingColumns(g, e.Rank)
+		return e, nil
+	}
+	k := backend.NewGeneral(n, n)
+	if err := be.Gemm(blas.NoTrans, blas.Trans, 1, xc, xc, 0, k); err != nil {
+		return nil, err
+	}
+	w, err := be.SymEig(k, true)
+	if err != nil {
+		return nil, fmt.Errorf("eigendecomposition of the %d×%d dual Gram: %w", n, n, err)
+	}
+	e := &Eigen{Route: RouteDual, Values: w, Rank: rankOf(w, rtol, limit)}
+	e.Sample = leadingColumns(k, e.Rank)
+	v := backend.NewGeneral(d, e.Rank)
+	if e.Rank > 0 {
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, e.Sample, 0, v); err != nil {
+			return nil, err
+		}
+		for i := 0; i < d; i++ {
+			row := v.Data[i*e.Rank : (i+1)*e.Rank]
+			for j := range row {
+				row[j] /= math.Sqrt(w[j])
+			}
+		}
+	}
+	e.Vectors = v
+	return e, nil
+}
+
+// centered returns a copy of x with each column's mean removed.
+func centered(x blas64.General) blas64.General {
+	n, d := x.Rows, x.Cols
+	out := backend.NewGeneral(n, d)
+	mean := make([]float64, d)
+	for i := 0; i < n; i++ {
+		for j, v := range x.Data[i*x.Stride : i*x.Stride+d] {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for i := 0; i < n; i++ {
+		src := x.Data[i*x.Stride : i*x.Stride+d]
+		dst := out.Data[i*d : (i+1)*d]
+		for j, v := range src {
+			dst[j] = v - mean[j]
+		}
+	}
+	return out
+}
+
+// leadingColumns copies the first k columns of a into a new matrix.
+func leadingColumns(a blas64.General, k int) blas64.General {
+	out := backend.NewGeneral(a.Rows, k)
+	for i := 0; i < a.Rows; i++ {
+		copy(out.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
+	}
+	return out
+}

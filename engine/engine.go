@@ -1,0 +1,289 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/data"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Backend is a registered backend name, or "auto" (the default): the
+	// preferred available CPU backend (see Auto).
+	Backend string
+	// Threads bounds CPU worker threads (0: all cores).
+	Threads int
+	// ChunkRows is the number of rows read per chunk (0: DefaultChunkRows).
+	ChunkRows int
+	// Progress, when set, is called during each pass with rows done and the
+	// total; the CLI draws a progress bar from it.
+	Progress func(done, total int)
+	// Logf receives one-line notes (routing decisions, fallbacks).
+	Logf func(format string, args ...any)
+}
+
+// DefaultChunkRows keeps a chunk of float64 rows near 32 MB at D = 784 and
+// makes the per-chunk overhead negligible against the Gram update.
+const DefaultChunkRows = 4096
+
+// Engine routes the heavy operations of the analysis to one backend.
+type Engine struct {
+	be   backend.Backend
+	opts Options
+}
+
+// New opens the backend the options name.
+func New(opts Options) (*Engine, error) {
+	if opts.ChunkRows <= 0 {
+		opts.ChunkRows = DefaultChunkRows
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	name := opts.Backend
+	if name == "" {
+		name = "auto"
+	}
+	var be backend.Backend
+	var err error
+	if name == "auto" {
+		be, err = Auto(backend.Options{Threads: opts.Threads})
+	} else {
+		be, err = backend.Open(name, backend.Options{Threads: opts.Threads})
+	}
+	if err != nil {
+		return nil, err
+	}
+	opts.Logf("backend: %s (%s, %s, %d threads)", be.Info().Name, be.Info().Device, be.Info().Library, be.Info().Threads)
+	return &Engine{be: be, opts: opts}, nil
+}
+
+// Auto opens the preferred available CPU backend. GPU backends are chosen by
+// name only for now: the size above which a transfer pays off has not been
+// measured on a GPU machine yet.
+func Auto(opts backend.Options) (backend.Backend, error) {
+	var names []string
+	for _, n := range backend.Names() {
+		if n != "cuda" {
+			names = append(names, n)
+		}
+	}
+	return backend.OpenBest(opts, names...)
+}
+
+// Backend returns the backend this engine routes to.
+func (e *Engine) Backend() backend.Backend { return e.be }
+
+// Close releases the backend's resources.
+func (e *Engine) Close() error {
+	if c, ok := e.be.(backend.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Moments makes one pass over src and returns its accumulated moments. The
+// next chunk is read while the current one is accumulated.
+func (e *Engine) Moments(src data.Source) (*Moments, error) {
+	meta := src.Meta()
+	c := meta.Classes
+	if meta.Targets > 0 {
+		c = meta.Targets
+	}
+	m, err := NewMoments(meta.D, c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", meta.Name, err)
+	}
+	err = e.pass(src, func(b data.Batch) error { return m.Add(e.be, b) })
+	if err != nil {
+		return nil, err
+	}
+	if m.N == 0 {
+		return nil, fmt.Errorf("%s: the data hold no samples", meta.Name)
+	}
+	return m, nil
+}
+
+// pass streams src through fn with one chunk of read-ahead. Batches are
+// copied out of the reader's buffer so that reading and computing overlap.
+func (e *Engine) pass(src data.Source, fn func(data.Batch) error) error {
+	meta := src.Meta()
+	r, err := src.Open(e.opts.ChunkRows)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	type item struct {
+		b   data.Batch
+		err error
+	}
+	ch := make(chan item, 1)
+	free := make(chan data.Batch, 2)
+	free <- data.Batch{}
+	free <- data.Batch{}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(ch)
+		for {
+			var buf data.Batch
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			b, err := r.Next()
+			if err == nil {
+				b = copyBatch(buf, b)
+			}
+			select {
+			case ch <- item{b, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	done := 0
+	start := time.Now()
+	for it := range ch {
+		if errors.Is(it.err, io.EOF) {
+			break
+		}
+		if it.err != nil {
+			return it.err
+		}
+		if err := fn(it.b); err != nil {
+			return fmt.Errorf("%s: rows %d..%d: %w", meta.Name, done, done+it.b.X.N, err)
+		}
+		done += it.b.X.N
+		free <- it.b
+		if e.opts.Progress != nil {
+			e.opts.Progress(done, meta.N)
+		}
+	}
+	e.opts.Logf("pass over %s: %d rows in %.2fs", meta.Name, done, time.Since(start).Seconds())
+	return nil
+}
+
+// copyBatch copies b into the buffers of dst, growing them as needed.
+func copyBatch(dst, b data.Batch) data.Batch {
+	out := data.Batch{X: backend.Chunk{N: b.X.N, D: b.X.D}}
+	switch b.X.DType() {
+	case backend.U8:
+		out.X.U8 = append(dst.X.U8[:0], b.X.U8...)
+	case backend.F32:
+		out.X.F32 = append(dst.X.F32[:0], b.X.F32...)
+	default:
+		out.X.F64 = append(dst.X.F64[:0], b.X.F64...)
+	}
+	if b.Labels != nil {
+		out.Labels = append(dst.Labels[:0], b.Labels...)
+	}
+	if b.Targets != nil {
+		out.Targets = append(dst.Targets[:0], b.Targets...)
+	}
+	return out
+}
+
+// DualMaxBytes bounds the in-memory copy the dual route needs (N×D float64
+// plus the N×N Gram); above it the direct route is used even when N < D.
+const DualMaxBytes = 4 << 30
+
+// Align computes the alignment curve of src, choosing the route: the N×N
+// dual when N < D and the data fit in memory, else one streaming pass of
+// moments and the D×D eigendecomposition.
+func (e *Engine) Align(src data.Source, opt AlignOptions) (*Curve, error) {
+	opt = opt.withDefaults()
+	meta := src.Meta()
+	if meta.N > 0 && meta.N < meta.D && 8*(float64(meta.N)*float64(meta.D)+float64(meta.N)*float64(meta.N)) < DualMaxBytes {
+		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
+		return e.alignDual(src, opt)
+	}
+	m, err := e.Moments(src)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.Finalize(opt.Center)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := AlignmentCurve(e.be, st, opt)
+	return c, err
+}
+
+func (e *Engine) alignDual(src data.Source, opt AlignOptions) (*Curve, error) {
+	x, y, err := e.collect(src)
+	if err != nil {
+		return nil, err
+	}
+	eig, err := GramEigh(e.be, x, opt.Center, opt.RTol)
+	if err != nil {
+		return nil, err
+	}
+	p := Projections{YQ: backend.NewGeneral(y.Cols, eig.Rank), Gy: backend.NewGeneral(y.Cols, y.Cols)}
+	if err := e.be.Gemm(blas.Trans, blas.NoTrans, 1, y, y, 0, p.Gy); err != nil {
+		return nil, err
+	}
+	if eig.Rank > 0 {
+		if err := e.be.Gemm(blas.Trans, blas.NoTrans, 1, y, eig.Sample, 0, p.YQ); err != nil {
+			return nil, err
+		}
+	}
+	return CurveFrom(p, eig, opt.Center, opt)
+}
+
+// collect reads the whole source into memory as float64, with its targets
+// as a dense N×C matrix (one-hot for integer labels).
+func (e *Engine) collect(src data.Source) (x, y blas64.General, err error) {
+	meta := src.Meta()
+	c := meta.Classes
+	if meta.Targets > 0 {
+		c = meta.Targets
+	}
+	if c == 0 {
+		return x, y, fmt.Errorf("%s: alignment needs labels or targets", meta.Name)
+	}
+	x = backend.NewGeneral(meta.N, meta.D)
+	y = backend.NewGeneral(meta.N, c)
+	row := 0
+	err = e.pass(src, func(b data.Batch) error {
+		if row+b.X.N > meta.N {
+			return fmt.Errorf("source delivered more than the %d rows it announced", meta.N)
+		}
+		b.X.Float64(x.Data[row*meta.D:], nil)
+		for i := 0; i < b.X.N; i++ {
+			yr := y.Data[(row+i)*c : (row+i+1)*c]
+			switch {
+			case b.Labels != nil:
+				if l := b.Labels[i]; l < 0 || l >= c {
+					return fmt.Errorf("label %d of row %d is outside [0, %d)", l, row+i, c)
+				}
+				yr[b.Labels[i]] = 1
+			case b.Targets != nil:
+				copy(yr, b.Targets[i*c:(i+1)*c])
+			default:
+				return fmt.Errorf("batch has no labels or targets")
+			}
+		}
+		row += b.X.N
+		return nil
+	})
+	if err == nil && row != meta.N {
+		err = fmt.Errorf("%s: source announced %d rows but delivered %d", meta.Name, meta.N, row)
+	}
+	return x, y, err
+}
+
+// BackendNames lists the registered backends, for flag help.
+func BackendNames() string { return strings.Join(append([]string{"auto"}, backend.Names()...), "|") }

@@ -1,0 +1,262 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/data"
+)
+
+// Moments accumulates the sufficient statistics of a labelled dataset in one
+// pass: Σ(x−s)(x−s)ᵀ, Σ(x−s), Σy(x−s)ᵀ, Σyyᵀ, Σy and n, where s is a
+// provisional mean fixed by the first chunk. Shifting before accumulating is
+// what keeps the centred Gram accurate when the mean is large against the
+// spread (subtracting n·μμᵀ after the fact cancels catastrophically). For
+// uint8 data the shift is rounded to integers so every product stays an exact
+// integer in float64 and the uncentred Gram is exact too.
+//
+// Partial Moments from different chunks, goroutines or machines combine with
+// Merge; the result does not depend on how the data were split beyond rounding.
+type Moments struct {
+	D, C  int       // features, and target columns (classes for integer labels)
+	N     int       // samples seen
+	Shift []float64 // provisional mean s (nil until the first chunk)
+	G     blas64.General
+	Sx    []float64
+	M     blas64.General // C×D: Σ y (x−s)ᵀ
+	Gy    blas64.General // C×C: Σ y yᵀ
+	Sy    []float64
+	// Integer is true when the shift is integral (uint8 data), so the
+	// uncentred moments are reconstructed exactly.
+	Integer bool
+
+	buf []float64
+}
+
+// NewMoments returns an empty accumulator for d features and c target columns
+// (c = number of classes for integer labels; 0 for unlabelled data).
+func NewMoments(d, c int) (*Moments, error) {
+	if d < 1 {
+		return nil, fmt.Errorf("moments: need at least one feature, got D = %d", d)
+	}
+	if c < 0 {
+		return nil, fmt.Errorf("moments: negative number of target columns %d", c)
+	}
+	if float64(d)*float64(d) > 1<<33 {
+		return nil, fmt.Errorf("moments: a %d×%d Gram needs %.0f GB: use the randomized top-k route (reconalign rsvd) for D this large", d, d, float64(d)*float64(d)*8/1e9)
+	}
+	return &Moments{
+		D: d, C: c,
+		G:  backend.NewGeneral(d, d),
+		Sx: make([]float64, d),
+		M:  backend.NewGeneral(c, d),
+		Gy: backend.NewGeneral(c, c),
+		Sy: make([]float64, c),
+	}, nil
+}
+
+// Add accumulates one batch: rows in b.X and, when the accumulator has target
+// columns, either b.Labels (integers in [0, C)) or b.Targets (N×C dense).
+func (m *Moments) Add(be backend.Backend, b data.Batch) error {
+	x := b.X
+	if x.D != m.D {
+		return fmt.Errorf("moments: chunk has %d features, accumulator expects %d", x.D, m.D)
+	}
+	if x.N == 0 {
+		return nil
+	}
+	if m.C > 0 {
+		switch {
+		case b.Labels != nil:
+			if len(b.Labels) != x.N {
+				return fmt.Errorf("moments: %d labels for %d rows", len(b.Labels), x.N)
+			}
+			for i, l := range b.Labels {
+				if l < 0 || l >= m.C {
+					return fmt.Errorf("moments: label %d of row %d is outside [0, %d)", l, m.N+i, m.C)
+				}
+			}
+		case b.Targets != nil:
+			if len(b.Targets) != x.N*m.C {
+				return fmt.Errorf("moments: %d target values for %d rows × %d columns", len(b.Targets), x.N, m.C)
+			}
+		default:
+			return fmt.Errorf("moments: accumulator expects %d target columns but the batch has no labels or targets", m.C)
+		}
+	}
+	if m.Shift == nil {
+		m.Shift, m.Integer = provisionalMean(x)
+	}
+	if err := be.GramAdd(m.G, x, m.Shift); err != nil {
+		return err
+	}
+	// The remaining sums are O(N·(D+C)) for labels: plain Go, in the same
+	// shifted float64 rows that the Gram saw.
+	if cap(m.buf) < x.N*x.D {
+		m.buf = make([]float64, x.N*x.D)
+	}
+	xs := x.Float64(m.buf, m.Shift)
+	d := m.D
+	for i := 0; i < x.N; i++ {
+		row := xs[i*d : (i+1)*d]
+		for j, v := range row {
+			m.Sx[j] += v
+		}
+		if b.Labels != nil && m.C > 0 {
+			l := b.Labels[i]
+			mr := m.M.Data[l*d : (l+1)*d]
+			for j, v := range row {
+				mr[j] += v
+			}
+			m.Gy.Data[l*m.C+l]++
+			m.Sy[l]++
+		}
+	}
+	if b.Targets != nil && m.C > 0 {
+		y := blas64.General{Rows: x.N, Cols: m.C, Stride: m.C, Data: b.Targets}
+		xg := blas64.General{Rows: x.N, Cols: d, Stride: d, Data: xs}
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, y, xg, 1, m.M); err != nil {
+			return err
+		}
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, y, y, 1, m.Gy)
+		for i := 0; i < x.N; i++ {
+			for c, v := range b.Targets[i*m.C : (i+1)*m.C] {
+				m.Sy[c] += v
+			}
+		}
+	}
+	m.N += x.N
+	return nil
+}
+
+// provisionalMean is the mean of the first chunk, rounded to integers for
+// uint8 data so that shifted values stay exact.
+func provisionalMean(x backend.Chunk) ([]float64, bool) {
+	s := make([]float64, x.D)
+	row := make([]float64, x.D)
+	for i := 0; i < x.N; i++ {
+		x.Rows(i, i+1).Float64(row, nil)
+		for j, v := range row {
+			s[j] += v
+		}
+	}
+	integer := x.DType() == backend.U8
+	for j := range s {
+		s[j] /= float64(x.N)
+		if integer {
+			s[j] = math.Round(s[j])
+		}
+	}
+	return s, integer
+}
+
+// Merge adds the partial moments o into m. Shifts may differ: o is re-expressed
+// around m's shift first (exactly, for integer shifts).
+func (m *Moments) Merge(o *Moments) error {
+	if o.D != m.D || o.C != m.C {
+		return fmt.Errorf("moments: cannot merge D=%d, C=%d into D=%d, C=%d", o.D, o.C, m.D, m.C)
+	}
+	if o.N == 0 {
+		return nil
+	}
+	if m.N == 0 {
+		m.Shift = append([]float64(nil), o.Shift...)
+		m.Integer = o.Integer
+	}
+	d, c := m.D, m.C
+	// x − s_m = (x − s_o) + δ with δ = s_o − s_m.
+	delta := make([]float64, d)
+	for j := range delta {
+		delta[j] = o.Shift[j] - m.Shift[j]
+	}
+	n := float64(o.N)
+	for i := 0; i < d; i++ {
+		gi := m.G.Data[i*d : (i+1)*d]
+		oi := o.G.Data[i*d : (i+1)*d]
+		for j := i; j < d; j++ {
+			gi[j] += oi[j] + o.Sx[i]*delta[j] + delta[i]*o.Sx[j] + n*delta[i]*delta[j]
+		}
+	}
+	for j := range m.Sx {
+		m.Sx[j] += o.Sx[j] + n*delta[j]
+	}
+	for k := 0; k < c; k++ {
+		mr := m.M.Data[k*d : (k+1)*d]
+		or := o.M.Data[k*d : (k+1)*d]
+		for j := range mr {
+			mr[j] += or[j] + o.Sy[k]*delta[j]
+		}
+		m.Sy[k] += o.Sy[k]
+	}
+	for i := range m.Gy.Data {
+		m.Gy.Data[i] += o.Gy.Data[i]
+	}
+	m.N += o.N
+	m.Integer = m.Integer && o.Integer
+	return nil
+}
+
+// Stats are finalized moments: full symmetric matrices, centred or not.
+type Stats struct {
+	N, D, C  int
+	Centered bool
+	Gx       blas64.General // D×D: XᵀX, or X_cᵀX_c when centred
+	M        blas64.General // C×D: YᵀX, or YᵀX_c when centred (= Y_cᵀX_c)
+	Gy       blas64.General // C×C: YᵀY, never centred (see AlignmentCurve)
+	MeanX    []float64
+	MeanY    []float64
+}
+
+// Finalize turns the accumulated sums into Stats. Centering removes the mean
+// of X only: the targets enter the paper's quantities through Yᵀq with q
+// orthogonal to the constant vector when X is centred, which is the same for
+// Y and Y_c, while YYᵀ keeps its uncentred meaning.
+func (m *Moments) Finalize(center bool) (*Stats, error) {
+	if m.N == 0 {
+		return nil, fmt.Errorf("moments: no samples were accumulated")
+	}
+	d, c := m.D, m.C
+	n := float64(m.N)
+	st := &Stats{N: m.N, D: d, C: c, Centered: center,
+		Gx: backend.NewGeneral(d, d), M: backend.NewGeneral(c, d), Gy: backend.NewGeneral(c, c),
+		MeanX: make([]float64, d), MeanY: make([]float64, c)}
+	e := make([]float64, d) // mean of x − s
+	for j := range e {
+		e[j] = m.Sx[j] / n
+		st.MeanX[j] = m.Shift[j] + e[j]
+	}
+	for k := range st.MeanY {
+		st.MeanY[k] = m.Sy[k] / n
+	}
+	copy(st.Gy.Data, m.Gy.Data)
+	for i := 0; i < d; i++ {
+		gi := m.G.Data[i*d : (i+1)*d]
+		out := st.Gx.Data[i*d : (i+1)*d]
+		for j := i; j < d; j++ {
+			if center {
+				// Σ(x−μ)(x−μ)ᵀ = Σ(x−s)(x−s)ᵀ − n·e·eᵀ; e is small, so little cancels.
+				out[j] = gi[j] - n*e[i]*e[j]
+			} else {
+				s := m.Shift
+				out[j] = gi[j] + m.Sx[i]*s[j] + s[i]*m.Sx[j] + n*s[i]*s[j]
+			}
+		}
+	}
+	backend.Symmetrize(st.Gx)
+	for k := 0; k < c; k++ {
+		mr := m.M.Data[k*d : (k+1)*d]
+		out := st.M.Data[k*d : (k+1)*d]
+		for j := range out {
+			if center {
+				out[j] = mr[j] - m.Sy[k]*e[j]
+			} else {
+				out[j] = mr[j] + m.Sy[k]*m.Shift[j]
+			}
+		}
+	}
+	return st, nil
+}
