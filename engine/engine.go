@@ -200,13 +200,79 @@ func copyBatch(dst, b data.Batch) data.Batch {
 // plus the N×N Gram); above it the direct route is used even when N < D.
 const DualMaxBytes = 4 << 30
 
+// dualFits reports whether the N×N route is both cheaper and small enough
+// to hold the data in memory.
+func dualFits(meta data.Meta) bool {
+	n, d := float64(meta.N), float64(meta.D)
+	return meta.N > 0 && meta.N < meta.D && 8*(n*d+n*n) < DualMaxBytes
+}
+
+// Eigh eigendecomposes the Gram of src (centred when center is set): all
+// pairs, or the top ones when top > 0. Vectors are feature-space (D × r).
+func (e *Engine) Eigh(src data.Source, center bool, top int, rtol float64) (*Eigen, error) {
+	meta := src.Meta()
+	if top < 0 || top > meta.D {
+		return nil, fmt.Errorf("--top %d: want 0 (all) or a number of pairs in [1, D = %d]", top, meta.D)
+	}
+	var eig *Eigen
+	if dualFits(meta) {
+		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
+		x, _, err := e.collect(src)
+		if err != nil {
+			return nil, err
+		}
+		if eig, err = GramEigh(e.be, x, center, rtol); err != nil {
+			return nil, err
+		}
+	} else {
+		m, err := e.Moments(unlabeled{src})
+		if err != nil {
+			return nil, err
+		}
+		st, err := m.Finalize(center)
+		if err != nil {
+			return nil, err
+		}
+		if top > 0 {
+			// Only the leading pairs: LAPACK's dsyevr / cuSOLVER's syevdx
+			// skip the back-transformation of the others.
+			a := backend.NewGeneral(st.D, st.D)
+			copy(a.Data, st.Gx.Data)
+			w, v, err := e.be.SymEigTop(a, top)
+			if err != nil {
+				return nil, fmt.Errorf("top-%d eigenpairs of the %d×%d Gram: %w", top, st.D, st.D, err)
+			}
+			eig = &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, st.N)}
+			eig.Vectors = leadingColumns(v, eig.Rank)
+		} else if eig, err = EighStats(e.be, st, rtol, true); err != nil {
+			return nil, err
+		}
+	}
+	if top > 0 && top < eig.Rank {
+		eig.Rank = top
+		eig.Vectors = leadingColumns(eig.Vectors, top)
+		eig.Values = eig.Values[:top]
+	}
+	return eig, nil
+}
+
+// unlabeled hides a source's labels from the moments: the eigendecomposition
+// does not need YᵀX.
+type unlabeled struct{ data.Source }
+
+func (u unlabeled) Meta() data.Meta {
+	m := u.Source.Meta()
+	m.Classes, m.Targets = 0, 0
+	return m
+}
+
 // Align computes the alignment curve of src, choosing the route: the N×N
 // dual when N < D and the data fit in memory, else one streaming pass of
 // moments and the D×D eigendecomposition.
 func (e *Engine) Align(src data.Source, opt AlignOptions) (*Curve, error) {
 	opt = opt.withDefaults()
 	meta := src.Meta()
-	if meta.N > 0 && meta.N < meta.D && 8*(float64(meta.N)*float64(meta.D)+float64(meta.N)*float64(meta.N)) < DualMaxBytes {
+	if dualFits(meta) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
 		return e.alignDual(src, opt)
 	}
@@ -227,6 +293,9 @@ func (e *Engine) alignDual(src data.Source, opt AlignOptions) (*Curve, error) {
 	if err != nil {
 		return nil, err
 	}
+	if y.Cols == 0 {
+		return nil, fmt.Errorf("%s: alignment needs labels or targets", src.Meta().Name)
+	}
 	eig, err := GramEigh(e.be, x, opt.Center, opt.RTol)
 	if err != nil {
 		return nil, err
@@ -244,15 +313,13 @@ func (e *Engine) alignDual(src data.Source, opt AlignOptions) (*Curve, error) {
 }
 
 // collect reads the whole source into memory as float64, with its targets
-// as a dense N×C matrix (one-hot for integer labels).
+// as a dense N×C matrix (one-hot for integer labels; zero columns when the
+// source has none).
 func (e *Engine) collect(src data.Source) (x, y blas64.General, err error) {
 	meta := src.Meta()
 	c := meta.Classes
 	if meta.Targets > 0 {
 		c = meta.Targets
-	}
-	if c == 0 {
-		return x, y, fmt.Errorf("%s: alignment needs labels or targets", meta.Name)
 	}
 	x = backend.NewGeneral(meta.N, meta.D)
 	y = backend.NewGeneral(meta.N, c)
@@ -262,7 +329,7 @@ func (e *Engine) collect(src data.Source) (x, y blas64.General, err error) {
 			return fmt.Errorf("source delivered more than the %d rows it announced", meta.N)
 		}
 		b.X.Float64(x.Data[row*meta.D:], nil)
-		for i := 0; i < b.X.N; i++ {
+		for i := 0; i < b.X.N && c > 0; i++ {
 			yr := y.Data[(row+i)*c : (row+i+1)*c]
 			switch {
 			case b.Labels != nil:

@@ -298,8 +298,8 @@ func TestRankDeficientData(t *testing.T) {
 	for i := 0; i < n; i++ {
 		labels[i] = rng.IntN(c)
 		row := x.Data[i*d : (i+1)*d]
-		row[0] = 7         // constant pixel
-		row[5] = row[3]    // duplicated column
+		row[0] = 7          // constant pixel
+		row[5] = row[3]     // duplicated column
 		row[9] = 2 * row[4] // linearly dependent column
 		row[2] += float64(labels[i])
 	}

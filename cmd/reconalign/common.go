@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/reconalign/reconalign/engine"
+)
+
+// Flags shared by every command.
+var global struct {
+	backend   string
+	threads   int
+	chunkRows int
+	quiet     bool
+	verbose   bool
+}
+
+func init() {
+	f := rootCmd.PersistentFlags()
+	f.StringVar(&global.backend, "backend", "auto", "backend: "+engine.BackendNames())
+	f.IntVar(&global.threads, "threads", 0, "CPU threads (0: all cores)")
+	f.IntVar(&global.chunkRows, "chunk-rows", engine.DefaultChunkRows, "rows read per chunk")
+	f.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bar or notes on stderr")
+	f.BoolVarP(&global.verbose, "verbose", "v", false, "notes on routing and timing on stderr")
+}
+
+// newEngine opens the engine the global flags ask for, with a progress bar on
+// stderr for passes that last more than a second.
+func newEngine() (*engine.Engine, error) {
+	opts := engine.Options{Backend: global.backend, Threads: global.threads, ChunkRows: global.chunkRows}
+	if global.verbose && !global.quiet {
+		opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "reconalign: "+format+"\n", args...) }
+	}
+	if !global.quiet {
+		opts.Progress = newProgress("reading")
+	}
+	return engine.New(opts)
+}
+
+// newProgress returns a callback that draws a bar once a pass has run for a
+// second (short passes stay silent) and finishes it at the end of the pass.
+func newProgress(what string) func(done, total int) {
+	var bar *progressbar.ProgressBar
+	var start time.Time
+	return func(done, total int) {
+		if start.IsZero() || (bar == nil && done < 0) {
+			start = time.Now()
+		}
+		if bar == nil {
+			if time.Since(start) < time.Second || total <= 0 {
+				if done >= total {
+					start = time.Time{} // next pass starts a new clock
+				}
+				return
+			}
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetItsString("rows"),
+				progressbar.OptionShowIts(),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish())
+		}
+		bar.Set(done)
+		if done >= total {
+			bar.Finish()
+			bar = nil
+			start = time.Time{}
+		}
+	}
+}
+
+// writeJSON writes v, indented, to path ("-" for stdout).
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = os.Stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// requireFlags returns an error naming the first empty required flag.
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			return fmt.Errorf("%s needs --%s", cmd.CommandPath(), n)
+		}
+	}
+	return nil
+}

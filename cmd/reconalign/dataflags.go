@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconalign/reconalign/data"
+)
+
+// dataFlags are the flags that name a dataset: a file, directory or glob of
+// samples, optionally labels, and how its rows map to images.
+type dataFlags struct {
+	prefix     string
+	data       string
+	labels     string
+	layout     string
+	imageShape string
+}
+
+// addDataFlags registers --{prefix}data, --{prefix}labels (when labels is
+// set), --layout and --image-shape on cmd. The layout flags are shared by all
+// prefixes of one command.
+func addDataFlags(cmd *cobra.Command, prefix string, labels bool) *dataFlags {
+	d := &dataFlags{prefix: prefix}
+	f := cmd.Flags()
+	f.StringVar(&d.data, prefix+"data", "", "samples: an IDX or .npy file (gzip allowed), a directory or a glob of .npy shards")
+	if labels {
+		f.StringVar(&d.labels, prefix+"labels", "", "labels: integer IDX/.npy (classes) or float .npy (N,C) targets")
+	}
+	if f.Lookup("layout") == nil {
+		f.String("layout", "hwc", "pixel order of a flattened image: hwc (NumPy, IDX) or chw (PyTorch)")
+		f.String("image-shape", "", "image shape HxWxC for flat (N,D) data, e.g. 28x28x1")
+	}
+	return d
+}
+
+// open opens the dataset the flags name.
+func (d *dataFlags) open(cmd *cobra.Command) (data.Source, error) {
+	if d.data == "" {
+		return nil, fmt.Errorf("%s needs --%sdata", cmd.CommandPath(), d.prefix)
+	}
+	layout, _ := cmd.Flags().GetString("layout")
+	shapeText, _ := cmd.Flags().GetString("image-shape")
+	l, err := data.ParseLayout(layout)
+	if err != nil {
+		return nil, fmt.Errorf("--layout: %w", err)
+	}
+	opts := data.Options{Layout: l}
+	if shapeText != "" {
+		s, err := parseImageShape(shapeText)
+		if err != nil {
+			return nil, err
+		}
+		s.Layout = l
+		opts.Shape = s
+	}
+	return data.Open(d.data, d.labels, opts)
+}
+
+// parseImageShape reads "HxWxC" (or "HxW", meaning one channel).
+func parseImageShape(s string) (data.Shape, error) {
+	parts := strings.Split(strings.ToLower(s), "x")
+	if len(parts) != 2 && len(parts) != 3 {
+		return data.Shape{}, fmt.Errorf("--image-shape %q: want HxWxC, e.g. 28x28x1 or 64x64x3", s)
+	}
+	v := []int{0, 0, 1}
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 {
+			return data.Shape{}, fmt.Errorf("--image-shape %q: %q is not a positive integer", s, p)
+		}
+		v[i] = n
+	}
+	return data.Shape{H: v[0], W: v[1], C: v[2]}, nil
+}
