@@ -1,0 +1,270 @@
+package data
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// array is an n-dimensional array stored in a file: its element type, its
+// shape and where its row-major body starts in the (decompressed) stream.
+// Parsing one reads only the header; the body is streamed later.
+type array struct {
+	path    string
+	format  string // "npy" or "idx"
+	gzipped bool
+	size    int64 // size of the file on disk
+	elem    elemType
+	dims    []int // full shape, dims[0] = number of rows
+	dataOff int64 // header length: the body starts here
+}
+
+// rows is dims[0]; rowElems the product of the other dimensions.
+func (a *array) rows() int { return a.dims[0] }
+
+func (a *array) rowElems() int {
+	d := 1
+	for _, v := range a.dims[1:] {
+		d *= v
+	}
+	return d
+}
+
+// bodyBytes is the size of the body the header declares.
+func (a *array) bodyBytes() int64 { return int64(a.rows()) * int64(a.rowElems()) * int64(a.elem.size) }
+
+func (a *array) shapeString() string { return dimsString(a.dims) }
+
+func dimsString(dims []int) string {
+	parts := make([]string, len(dims))
+	for i, v := range dims {
+		parts[i] = fmt.Sprint(v)
+	}
+	if len(dims) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+const (
+	// maxHeader bounds an NPY header; NumPy itself refuses headers above 10 kB
+	// by default, so anything larger is corruption, not data.
+	maxHeader = 1 << 20
+	// maxGzipRatio bounds what a gzip file can expand to. Deflate cannot do
+	// better than about 1032:1, so a header that claims more than this is
+	// corrupt, and checking it stops a forged header from causing huge
+	// allocations or endless reads.
+	maxGzipRatio = 1100
+	// maxElems caps the number of elements of any array so that byte counts
+	// never overflow int64.
+	maxElems = 1 << 56
+)
+
+var (
+	npyMagic  = []byte("\x93NUMPY")
+	gzipMagic = []byte{0x1f, 0x8b}
+)
+
+// stream is an opened file, decompressed when it is gzip (detected by its
+// magic bytes, not its name).
+type stream struct {
+	f       *os.File
+	gz      *gzip.Reader
+	r       io.Reader
+	size    int64
+	gzipped bool
+}
+
+func openStream(path string) (*stream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory, not a data file", path)
+	}
+	s := &stream{f: f, r: f, size: st.Size()}
+	var magic [2]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if n == 2 && magic == [2]byte(gzipMagic) {
+		s.gzipped = true
+		s.gz, err = gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: corrupt gzip stream: %v", path, err)
+		}
+		s.r = s.gz
+	}
+	return s, nil
+}
+
+func (s *stream) Close() error {
+	if s.gz != nil {
+		s.gz.Close()
+	}
+	return s.f.Close()
+}
+
+// skip advances to byte off of the (decompressed) stream, which must be at
+// position 0.
+func (s *stream) skip(off int64) error {
+	if !s.gzipped {
+		_, err := s.f.Seek(off, io.SeekStart)
+		return err
+	}
+	_, err := io.CopyN(io.Discard, s.r, off)
+	return err
+}
+
+// readArray parses the header of the IDX or NPY file at path (either possibly
+// gzip-compressed) and checks that the body it declares fits the file.
+func readArray(path string) (*array, error) {
+	s, err := openStream(path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	br := bufio.NewReaderSize(s.r, 4096)
+	head, err := br.Peek(len(npyMagic))
+	if err != nil && err != io.EOF && s.gzipped {
+		return nil, fmt.Errorf("%s: corrupt gzip stream: %v", path, err)
+	}
+	var a *array
+	switch {
+	case len(head) == len(npyMagic) && string(head) == string(npyMagic):
+		a, err = parseNPYHeader(br, path)
+	case len(head) >= 4 && head[0] == 0 && head[1] == 0:
+		a, err = parseIDXHeader(br, path)
+	case len(head) == 0:
+		return nil, fmt.Errorf("%s: file is empty", path)
+	default:
+		return nil, fmt.Errorf("%s: not an IDX or NPY file: it starts with bytes % x, expected \\x93NUMPY (NPY) or 00 00 <type> <ndim> (IDX)", path, head)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.path, a.gzipped, a.size = path, s.gzipped, s.size
+	if err := a.checkSize(s); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// checkSize compares the body the header declares with what the file holds.
+// A raw file's size is known; a gzip file is measured from its trailer, and
+// decompressed in full only when the trailer disagrees (a truncated file or a
+// multi-member stream).
+func (a *array) checkSize(s *stream) error {
+	want := a.bodyBytes()
+	if !a.gzipped {
+		got := a.size - a.dataOff
+		if got != want {
+			return a.sizeError(got)
+		}
+		return nil
+	}
+	if want+a.dataOff > maxGzipRatio*a.size+4096 {
+		return fmt.Errorf("%s: corrupt header: shape %s of %s needs %d bytes, more than a %d-byte gzip file can hold", a.path, a.shapeString(), a.elem, want, a.size)
+	}
+	var trailer [4]byte
+	if a.size >= 18 {
+		if _, err := s.f.ReadAt(trailer[:], a.size-4); err == nil &&
+			binary.LittleEndian.Uint32(trailer[:]) == uint32(want+a.dataOff) {
+			return nil
+		}
+	}
+	// Measure: a fresh decompression of the whole file, reading one byte
+	// more than expected to detect trailing data.
+	m, err := openStream(a.path)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	n, err := io.CopyN(io.Discard, m.r, a.dataOff+want+1)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return a.sizeError(n - a.dataOff)
+		}
+		return fmt.Errorf("%s: corrupt gzip stream after %d bytes: %v", a.path, n, err)
+	}
+	if n != a.dataOff+want {
+		return a.sizeError(n - a.dataOff)
+	}
+	return nil
+}
+
+func (a *array) sizeError(got int64) error {
+	what := "truncated"
+	if got > a.bodyBytes() {
+		what = "has trailing bytes"
+	}
+	kind := "file"
+	if a.gzipped {
+		kind = "decompressed file"
+	}
+	return fmt.Errorf("%s: %s: the header declares shape %s of %s, which needs %d bytes of data, but the %s holds %d bytes after its %d-byte header",
+		a.path, what, a.shapeString(), a.elem, a.bodyBytes(), kind, got, a.dataOff)
+}
+
+// checkDims verifies that dims are non-negative and that the product of the
+// non-zero ones, times the element size, stays far from overflow.
+func checkDims(path string, dims []int, size int) error {
+	total := int64(size)
+	for _, v := range dims {
+		if v < 0 {
+			return fmt.Errorf("%s: corrupt header: negative dimension in shape %s", path, dimsString(dims))
+		}
+		if v == 0 {
+			continue // checked anyway, so that the other dimensions never overflow
+		}
+		if total > maxElems/int64(v) {
+			return fmt.Errorf("%s: corrupt header: shape %s is impossibly large", path, dimsString(dims))
+		}
+		total *= int64(v)
+	}
+	return nil
+}
+
+// parseIDXHeader reads the IDX header: two zero bytes, a type code, the
+// number of dimensions, then each dimension as a big-endian uint32.
+func parseIDXHeader(r io.Reader, path string) (*array, error) {
+	var magic [4]byte
+	if _, err := io.ReadFull(r, magic[:]); err != nil {
+		return nil, fmt.Errorf("%s: truncated IDX header: %v", path, err)
+	}
+	elem, ok := idxElem(magic[2])
+	if !ok {
+		return nil, fmt.Errorf("%s: not an IDX file: magic %02x%02x%02x%02x has unknown type code 0x%02x (expected 08 u8, 09 i8, 0B i16, 0C i32, 0D f32 or 0E f64)", path, magic[0], magic[1], magic[2], magic[3], magic[2])
+	}
+	nd := int(magic[3])
+	if nd < 1 || nd > 4 {
+		return nil, fmt.Errorf("%s: IDX file has %d dimensions: only 1 to 4 (N, then up to H, W, C) are supported", path, nd)
+	}
+	raw := make([]byte, 4*nd)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, fmt.Errorf("%s: truncated IDX header: %d dimensions declared but the file ends before they are all given", path, nd)
+	}
+	dims := make([]int, nd)
+	for i := range dims {
+		dims[i] = int(binary.BigEndian.Uint32(raw[4*i:]))
+	}
+	if err := checkDims(path, dims, elem.size); err != nil {
+		return nil, err
+	}
+	return &array{format: "idx", elem: elem, dims: dims, dataOff: int64(4 + 4*nd)}, nil
+}

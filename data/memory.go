@@ -1,0 +1,159 @@
+package data
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// FromMatrix makes a Source of a chunk held in memory, with one label per
+// row (labels may be nil) and an optional image shape (zero for plain
+// vectors; an empty Layout means HWC). Batches are views of x, not copies.
+func FromMatrix(x backend.Chunk, labels []int, shape Shape) (Source, error) {
+	const name = "in-memory matrix"
+	if err := checkChunk(x); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	switch {
+	case x.N == 0:
+		return nil, fmt.Errorf("%s: holds no samples (%d×%d)", name, x.N, x.D)
+	case x.D == 0:
+		return nil, fmt.Errorf("%s: samples have no features (%d×%d): D must be at least 1", name, x.N, x.D)
+	}
+	if !shape.IsZero() {
+		if shape.Layout == "" {
+			shape.Layout = HWC
+		}
+		if _, err := ParseLayout(string(shape.Layout)); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		if shape.D() != x.D {
+			return nil, fmt.Errorf("%s: image shape %s has %d features but the rows have %d", name, shape, shape.D(), x.D)
+		}
+	}
+	if i := firstNonFinite(x); i >= 0 {
+		return nil, fmt.Errorf("%s: row %d, column %d is not finite: the data must be finite", name, i/x.D, i%x.D)
+	}
+	var src Source = &memSource{x: x, meta: Meta{Name: name, N: x.N, D: x.D, DType: x.DType(), Shape: shape}}
+	if labels != nil {
+		return Labeled(src, labels)
+	}
+	return src, nil
+}
+
+// checkChunk is backend.Chunk.Check as an error instead of a panic, for
+// chunks handed in by library users.
+func checkChunk(x backend.Chunk) error {
+	set, n := 0, 0
+	if x.U8 != nil {
+		set, n = set+1, len(x.U8)
+	}
+	if x.F32 != nil {
+		set, n = set+1, len(x.F32)
+	}
+	if x.F64 != nil {
+		set, n = set+1, len(x.F64)
+	}
+	switch {
+	case set != 1:
+		return fmt.Errorf("chunk must have exactly one of U8, F32, F64 set, not %d", set)
+	case x.N < 0 || x.D < 0:
+		return fmt.Errorf("chunk has negative shape %d×%d", x.N, x.D)
+	case x.D != 0 && x.N > math.MaxInt/x.D || n != x.N*x.D:
+		return fmt.Errorf("chunk of %d×%d holds %d values", x.N, x.D, n)
+	}
+	return nil
+}
+
+func firstNonFinite(x backend.Chunk) int {
+	for i, v := range x.F32 {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return i
+		}
+	}
+	for i, v := range x.F64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+type memSource struct {
+	x    backend.Chunk
+	meta Meta
+}
+
+func (s *memSource) Meta() Meta { return s.meta }
+
+func (s *memSource) Open(chunkRows int) (Reader, error) {
+	if chunkRows < 1 {
+		return nil, fmt.Errorf("%s: chunk of %d rows: must be at least 1", s.meta.Name, chunkRows)
+	}
+	return &memReader{x: s.x, chunkRows: chunkRows}, nil
+}
+
+type memReader struct {
+	x         backend.Chunk
+	chunkRows int
+	row       int
+}
+
+func (r *memReader) Next() (Batch, error) {
+	if r.row >= r.x.N {
+		return Batch{}, io.EOF
+	}
+	end := min(r.row+r.chunkRows, r.x.N)
+	b := Batch{X: r.x.Rows(r.row, end)}
+	r.row = end
+	return b, nil
+}
+
+func (r *memReader) Close() error {
+	r.row = r.x.N
+	return nil
+}
+
+// Collect reads a whole source into memory as an N×D float64 chunk, with its
+// labels (nil when it has none). It is meant for small data: tests, examples
+// and sizes where N·D float64 values comfortably fit in memory.
+func Collect(src Source) (backend.Chunk, []int, error) {
+	m := src.Meta()
+	if m.N < 0 || m.D < 1 || m.N > math.MaxInt/8/m.D {
+		return backend.Chunk{}, nil, fmt.Errorf("%s: cannot collect %d×%d values", m.Name, m.N, m.D)
+	}
+	r, err := src.Open(min(max(m.N, 1), 4096))
+	if err != nil {
+		return backend.Chunk{}, nil, err
+	}
+	defer r.Close()
+	x := backend.Chunk{N: m.N, D: m.D, F64: make([]float64, m.N*m.D)}
+	var labels []int
+	row := 0
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return backend.Chunk{}, nil, err
+		}
+		if b.X.D != m.D || row+b.X.N > m.N {
+			return backend.Chunk{}, nil, fmt.Errorf("%s: delivered a %d×%d batch after %d rows, inconsistent with its declared %d×%d", m.Name, b.X.N, b.X.D, row, m.N, m.D)
+		}
+		b.X.Float64(x.F64[row*m.D:], nil)
+		if b.Labels != nil {
+			if labels == nil {
+				labels = make([]int, m.N)
+			}
+			copy(labels[row:], b.Labels)
+		}
+		row += b.X.N
+	}
+	if row != m.N {
+		return backend.Chunk{}, nil, fmt.Errorf("%s: delivered %d rows but declares %d", m.Name, row, m.N)
+	}
+	return x, labels, nil
+}
