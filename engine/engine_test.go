@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,39 +14,15 @@ import (
 	"github.com/reconalign/reconalign/data"
 )
 
-// memSource is a minimal in-memory data.Source for the engine's own tests.
-type memSource struct {
-	x      backend.Chunk
-	labels []int
-	c      int
-}
-
-func (s memSource) Meta() data.Meta {
-	return data.Meta{Name: "memory", N: s.x.N, D: s.x.D, Classes: s.c, DType: s.x.DType()}
-}
-
-func (s memSource) Open(rows int) (data.Reader, error) { return &memReader{s: s, rows: rows}, nil }
-
-type memReader struct {
-	s    memSource
-	rows int
-	at   int
-}
-
-func (r *memReader) Next() (data.Batch, error) {
-	if r.at >= r.s.x.N {
-		return data.Batch{}, io.EOF
+// memSource wraps data.FromMatrix for tests that build their data inline.
+func memSource(t testing.TB, x backend.Chunk, labels []int) data.Source {
+	t.Helper()
+	s, err := data.FromMatrix(x, labels, data.Shape{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	j := min(r.at+r.rows, r.s.x.N)
-	b := data.Batch{X: r.s.x.Rows(r.at, j)}
-	if r.s.labels != nil {
-		b.Labels = r.s.labels[r.at:j]
-	}
-	r.at = j
-	return b, nil
+	return s
 }
-
-func (r *memReader) Close() error { return nil }
 
 type golden map[string]json.RawMessage
 
@@ -109,7 +84,7 @@ func TestAlignmentMatchesNumPySVD(t *testing.T) {
 		json.Unmarshal(p["n"], &n)
 		json.Unmarshal(p["d"], &d)
 		json.Unmarshal(p["classes"], &c)
-		src := memSource{x: backend.Chunk{N: n, D: d, F64: x}, labels: labels, c: c}
+		src := memSource(t, backend.Chunk{N: n, D: d, F64: x}, labels)
 		for _, center := range []bool{false, true} {
 			for _, form := range []Form{FormGram, FormRegression} {
 				key := "center=" + map[bool]string{false: "False", true: "True"}[center] + ",form=" + string(form)
@@ -303,7 +278,7 @@ func TestRankDeficientData(t *testing.T) {
 		row[9] = 2 * row[4] // linearly dependent column
 		row[2] += float64(labels[i])
 	}
-	src := memSource{x: backend.Chunk{N: n, D: d, F64: x.Data}, labels: labels, c: c}
+	src := memSource(t, backend.Chunk{N: n, D: d, F64: x.Data}, labels)
 	for _, center := range []bool{false, true} {
 		curve, err := newEngine(t, 64).Align(src, AlignOptions{Center: center})
 		if err != nil {
@@ -346,13 +321,82 @@ func TestBadInput(t *testing.T) {
 		t.Error("finalizing no samples succeeded")
 	}
 	// D = 1 is valid data: one direction, alignment 1.
-	src := memSource{x: backend.Chunk{N: 4, D: 1, F64: []float64{1, 2, 3, 5}}, labels: []int{0, 0, 1, 1}, c: 2}
+	x1 := backend.Chunk{N: 4, D: 1, F64: []float64{1, 2, 3, 5}}
+	src := memSource(t, x1, []int{0, 0, 1, 1})
 	curve, err := newEngine(t, 3).Align(src, AlignOptions{})
 	if err != nil || curve.Rank != 1 || curve.Alignment[0] != 1 {
 		t.Fatalf("D = 1: %+v, %v", curve, err)
 	}
 	// Unlabelled data cannot have an alignment.
-	if _, err := newEngine(t, 3).Align(memSource{x: src.x}, AlignOptions{}); err == nil {
+	if _, err := newEngine(t, 3).Align(memSource(t, x1, nil), AlignOptions{}); err == nil {
 		t.Error("alignment without labels succeeded")
+	}
+}
+
+// The foundation issue's figures for Fashion-MNIST (train, one-hot, not
+// centred, gram form, squared scale), and the full NumPy golden grid.
+func TestFashionMNISTGoldens(t *testing.T) {
+	src, err := data.FashionMNIST("", "train")
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("60,000×784 pass skipped in -short mode")
+	}
+	eng, err := New(Options{}) // the best backend compiled in
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := eng.Moments(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := map[Normalize]map[int]float64{
+		NormalizeFull:      {1: 0.143203, 10: 0.729984, 100: 0.949021, 784: 1},
+		NormalizePapercode: {10: 0.465129, 784: 0.637177},
+	}
+	var grid map[string]struct {
+		Rank      int       `json:"rank"`
+		K         []int     `json:"k"`
+		Full      []float64 `json:"full"`
+		Papercode []float64 `json:"papercode"`
+	}
+	if err := json.Unmarshal(loadGolden(t)["fashion_mnist_train"], &grid); err != nil {
+		t.Fatal(err)
+	}
+	for _, center := range []bool{false, true} {
+		st, err := m.Finalize(center)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, form := range []Form{FormGram, FormRegression} {
+			for _, norm := range []Normalize{NormalizeFull, NormalizePapercode} {
+				c, _, err := AlignmentCurve(eng.Backend(), st, AlignOptions{Center: center, Form: form, Normalize: norm})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !center && form == FormGram {
+					for k, want := range issue[norm] {
+						if got := c.Alignment[k-1]; math.Abs(got-want) > 1e-5 {
+							t.Errorf("%s alignment(%d) = %.6f, want %.6f", norm, k, got, want)
+						}
+					}
+				}
+				key := "center=" + map[bool]string{false: "False", true: "True"}[center] + ",form=" + string(form)
+				g := grid[key]
+				if c.Rank != g.Rank {
+					t.Fatalf("%s: rank %d, want %d", key, c.Rank, g.Rank)
+				}
+				want := g.Full
+				if norm == NormalizePapercode {
+					want = g.Papercode
+				}
+				got := make([]float64, len(g.K))
+				for i, k := range g.K {
+					got[i] = c.Alignment[k-1]
+				}
+				assertClose(t, key+" "+string(norm), got, want, 1e-8)
+			}
+		}
 	}
 }
