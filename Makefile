@@ -15,7 +15,6 @@ HAVE_OPENBLAS := $(shell pkg-config --exists openblas lapacke 2>/dev/null && ech
 ifeq ($(HAVE_OPENBLAS),yes)
   TAGS := -tags openblas
   export CGO_LDFLAGS := $(shell pkg-config --libs openblas lapacke)
-  export CGO_CFLAGS := $(shell pkg-config --cflags openblas lapacke)
 endif
 
 BIN := bin/reconalign

@@ -5,4 +5,5 @@ package engine
 // run in this build (no cgo, no tag, no GPU) register a factory that says why.
 import (
 	_ "github.com/reconalign/reconalign/backend/gonum"
+	_ "github.com/reconalign/reconalign/backend/openblas"
 )

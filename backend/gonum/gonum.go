@@ -1,8 +1,9 @@
 // Package gonum is the pure-Go backend: always available, needs no cgo, and
 // runs the Gram across all cores by tiling it over goroutines. Factorizations
-// go through gonum's lapack64/blas64 front ends, so a binary that installs a
-// faster implementation with lapack64.Use (the openblas backend does) speeds
-// them up too.
+// go through gonum's lapack64/blas64 front ends. No package of this module
+// installs another implementation there with blas64.Use or lapack64.Use (the
+// openblas backend calls OpenBLAS directly), so this backend measures pure Go
+// even in a binary that also contains the openblas one.
 package gonum
 
 import (
@@ -109,7 +110,20 @@ func sub(a blas64.General, r0, r1, c0, c1 int) blas64.General {
 	return blas64.General{Rows: r1 - r0, Cols: c1 - c0, Stride: a.Stride, Data: a.Data[r0*a.Stride+c0 : (r1-1)*a.Stride+c1]}
 }
 
+// Gemm checks the shapes itself: blas64.Gemm derives k from x alone and never
+// looks at y.Rows, so a mismatched y would be read past its rows silently.
 func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+	m, k := x.Rows, x.Cols
+	if tA != blas.NoTrans {
+		m, k = k, m
+	}
+	ky, n := y.Rows, y.Cols
+	if tB != blas.NoTrans {
+		ky, n = n, ky
+	}
+	if k != ky || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("gonum: Gemm of op(a) %d×%d by op(b) %d×%d into c %d×%d", m, k, ky, n, c.Rows, c.Cols))
+	}
 	blas64.Gemm(tA, tB, alpha, x, y, beta, c)
 	return nil
 }

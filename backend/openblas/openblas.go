@@ -1,0 +1,346 @@
+//go:build openblas && cgo
+
+package openblas
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/netlib/blas/netlib"
+	"gonum.org/v1/netlib/lapack/lapacke"
+
+	"github.com/reconalign/reconalign/backend"
+	ob "github.com/reconalign/reconalign/cgo/openblas"
+)
+
+func init() {
+	backend.Register(Name, Priority, New)
+}
+
+// Backend implements backend.Backend with OpenBLAS and LAPACKE.
+//
+// All LAPACKE calls use the row-major interface of
+// gonum.org/v1/netlib/lapack/lapacke. LAPACKE serves row-major input by
+// transposing into a temporary column-major copy, which costs O(n²) time and
+// one extra n×n matrix of memory per call, next to O(n³) work.
+type Backend struct {
+	threads int
+	blas    netlib.Implementation
+	buf     []float64 // float64 rows of the current chunk, reused across calls
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// defaultThreads is OpenBLAS's own choice, read before any backend changes it.
+var defaultThreads = sync.OnceValue(ob.NumThreads)
+
+// New opens the backend with opts.Threads OpenBLAS threads (0: OpenBLAS's
+// default, all cores unless OPENBLAS_NUM_THREADS says otherwise).
+func New(opts backend.Options) (backend.Backend, error) {
+	want := defaultThreads()
+	if opts.Threads > 0 {
+		want = opts.Threads
+	}
+	ob.SetNumThreads(want)
+	// OpenBLAS caps the request at the maximum it was built for; record what
+	// it actually uses so Info reports the truth and the re-apply is exact.
+	return &Backend{threads: ob.NumThreads()}, nil
+}
+
+func (b *Backend) Info() backend.Info {
+	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: ob.Config()}
+}
+
+// useThreads re-applies this backend's thread count, which another backend
+// in the process may have changed.
+func (b *Backend) useThreads() {
+	if ob.NumThreads() != b.threads {
+		ob.SetNumThreads(b.threads)
+	}
+}
+
+// gramBlockValues bounds the float64 conversion buffer (64 MiB): a chunk is
+// converted and multiplied in blocks of rows rather than all at once.
+var gramBlockValues = 8 << 20
+
+// gramMinRows keeps blocks tall enough for Dsyrk to run at full speed even
+// when D is so large that the bound above would allow only a few rows.
+var gramMinRows = 256
+
+func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
+	x.Check()
+	checkGeneral("GramAdd", "g", g, x.D, x.D)
+	if shift != nil && len(shift) != x.D {
+		panic(fmt.Sprintf("openblas: GramAdd shift has length %d, want D = %d", len(shift), x.D))
+	}
+	if x.N == 0 || x.D == 0 {
+		return nil
+	}
+	b.useThreads()
+	d := x.D
+	if x.DType() == backend.F64 && shift == nil {
+		b.blas.Dsyrk(blas.Upper, blas.Trans, d, x.N, 1, x.F64, d, 1, g.Data, g.Stride)
+		return nil
+	}
+	rows := min(x.N, max(gramMinRows, gramBlockValues/d))
+	if cap(b.buf) < rows*d {
+		b.buf = make([]float64, rows*d)
+	}
+	for i := 0; i < x.N; i += rows {
+		part := x.Rows(i, min(i+rows, x.N))
+		xf := part.Float64(b.buf, shift)
+		b.blas.Dsyrk(blas.Upper, blas.Trans, d, part.N, 1, xf, d, 1, g.Data, g.Stride)
+	}
+	return nil
+}
+
+func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+	checkTrans("Gemm", "tA", tA)
+	checkTrans("Gemm", "tB", tB)
+	m, k := x.Rows, x.Cols
+	if tA != blas.NoTrans {
+		m, k = k, m
+	}
+	ky, n := y.Rows, y.Cols
+	if tB != blas.NoTrans {
+		ky, n = n, ky
+	}
+	if k != ky || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("openblas: Gemm of op(a) %d×%d by op(b) %d×%d into c %d×%d", m, k, ky, n, c.Rows, c.Cols))
+	}
+	checkGeneral("Gemm", "a", x, x.Rows, x.Cols)
+	checkGeneral("Gemm", "b", y, y.Rows, y.Cols)
+	checkGeneral("Gemm", "c", c, m, n)
+	if m == 0 || n == 0 {
+		return nil
+	}
+	if k == 0 {
+		// Nothing to multiply, and a, b may be 0-stride empties that the
+		// binding's leading-dimension checks reject: only c = beta·c remains.
+		for i := 0; i < m; i++ {
+			row := c.Data[i*c.Stride : i*c.Stride+n]
+			for j := range row {
+				if beta == 0 {
+					row[j] = 0
+				} else {
+					row[j] *= beta
+				}
+			}
+		}
+		return nil
+	}
+	b.useThreads()
+	b.blas.Dgemm(tA, tB, m, n, k, alpha, x.Data, x.Stride, y.Data, y.Stride, beta, c.Data, c.Stride)
+	return nil
+}
+
+// SymEig uses dsyevd (divide and conquer): for the eigenvectors of a dense
+// matrix it is several times faster than the QR iteration of dsyev that
+// gonum's EigenSym uses, at the price of O(n²) extra workspace.
+func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
+	n := a.Rows
+	checkGeneral("SymEig", "a", a, n, n)
+	w := make([]float64, n)
+	if n == 0 {
+		return w, nil
+	}
+	b.useThreads()
+	if err := syevd(a, w, vectors); err != nil {
+		return nil, fmt.Errorf("openblas: SymEig of %d×%d: %w", n, n, err)
+	}
+	if vectors {
+		backend.Reverse(w, a)
+	} else {
+		backend.Reverse(w, blas64.General{})
+	}
+	return w, nil
+}
+
+// errQuery reports a failed workspace query, which after the argument checks
+// here means LAPACKE rejected something they let through: a bug, not data.
+var errQuery = errors.New("LAPACKE workspace query failed")
+
+// syevd runs dsyevd on the upper triangle of a, leaving ascending values in w.
+//
+// The row-major LAPACKE wrappers return only success or failure, so a
+// failure is reported as non-convergence, the one numerical failure dsyevd
+// has; LAPACKE's own out-of-memory code cannot be told apart.
+func syevd(a blas64.General, w []float64, vectors bool) error {
+	n := a.Rows
+	jobz := byte('N')
+	if vectors {
+		jobz = 'V'
+	}
+	work, iwork := []float64{0}, []int32{0}
+	if !lapacke.Dsyevd(jobz, 'U', n, a.Data, a.Stride, w, work, -1, iwork, -1) {
+		return fmt.Errorf("dsyevd: %w", errQuery)
+	}
+	work = make([]float64, max(1, int(work[0])))
+	iwork = make([]int32, max(1, int(iwork[0])))
+	if !lapacke.Dsyevd(jobz, 'U', n, a.Data, a.Stride, w, work, len(work), iwork, len(iwork)) {
+		return fmt.Errorf("dsyevd: %w", backend.ErrNotConverged)
+	}
+	return nil
+}
+
+// safeMin is LAPACK's dlamch('S'), the smallest normal float64: as dsyevr's
+// absolute tolerance it asks for eigenvalues to full relative accuracy.
+const safeMin = 0x1p-1022
+
+// SymEigTop uses dsyevr (MRRR) with range 'I', which computes only the
+// requested eigenvectors: after the O(n³) tridiagonal reduction the rest
+// costs O(n·k) instead of O(n²) per vector.
+func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General, error) {
+	n := a.Rows
+	checkGeneral("SymEigTop", "a", a, n, n)
+	if k < 0 || k > n {
+		panic(fmt.Sprintf("openblas: SymEigTop k = %d outside [0, %d]", k, n))
+	}
+	if k == 0 {
+		return []float64{}, blas64.General{Rows: n, Cols: 0, Stride: 1}, nil
+	}
+	b.useThreads()
+	w := make([]float64, n)
+	v := backend.NewGeneral(n, k)
+	found := []int32{0}
+	isuppz := make([]int32, 2*k)
+	il, iu := n-k+1, n // 1-based, ascending: the k largest
+	work, iwork := []float64{0}, []int32{0}
+	if !lapacke.Dsyevr('V', 'I', 'U', n, a.Data, a.Stride, 0, 0, il, iu, safeMin, found, w, v.Data, v.Stride, isuppz, work, -1, iwork, -1) {
+		return nil, blas64.General{}, fmt.Errorf("openblas: SymEigTop of %d×%d, k = %d: dsyevr: %w", n, n, k, errQuery)
+	}
+	work = make([]float64, max(1, int(work[0])))
+	iwork = make([]int32, max(1, int(iwork[0])))
+	if !lapacke.Dsyevr('V', 'I', 'U', n, a.Data, a.Stride, 0, 0, il, iu, safeMin, found, w, v.Data, v.Stride, isuppz, work, len(work), iwork, len(iwork)) {
+		return nil, blas64.General{}, fmt.Errorf("openblas: SymEigTop of %d×%d, k = %d: dsyevr: %w", n, n, k, backend.ErrNotConverged)
+	}
+	if int(found[0]) != k {
+		return nil, blas64.General{}, fmt.Errorf("openblas: SymEigTop of %d×%d: dsyevr found %d of %d eigenvalues: %w",
+			n, n, found[0], k, backend.ErrNotConverged)
+	}
+	w = w[:k]
+	backend.Reverse(w, v)
+	return w, v, nil
+}
+
+// SymGenEig performs the steps of dsygvd one by one — dpotrf (b = UᵀU),
+// dsygst (C = U⁻ᵀ·a·U⁻¹), dsyevd on C, then v = U⁻¹·z with dtrsm — because
+// the LAPACKE binding reports only success or failure: run separately, an
+// indefinite b (ErrNotPositiveDefinite) is told apart from an eigensolver
+// that did not converge (ErrNotConverged). The arithmetic is dsygvd's.
+func (b *Backend) SymGenEig(a, bm blas64.General) ([]float64, error) {
+	n := a.Rows
+	checkGeneral("SymGenEig", "a", a, n, n)
+	checkGeneral("SymGenEig", "b", bm, n, n)
+	w := make([]float64, n)
+	if n == 0 {
+		return w, nil
+	}
+	b.useThreads()
+	if !lapacke.Dpotrf('U', n, bm.Data, bm.Stride) {
+		return nil, fmt.Errorf("openblas: SymGenEig of %d×%d: b: %w", n, n, backend.ErrNotPositiveDefinite)
+	}
+	if !lapacke.Dsygst(1, 'U', n, a.Data, a.Stride, bm.Data, bm.Stride) {
+		return nil, fmt.Errorf("openblas: SymGenEig of %d×%d: dsygst failed", n, n)
+	}
+	if err := syevd(a, w, true); err != nil {
+		return nil, fmt.Errorf("openblas: SymGenEig of %d×%d: %w", n, n, err)
+	}
+	b.blas.Dtrsm(blas.Left, blas.Upper, blas.NoTrans, blas.NonUnit, n, n, 1, bm.Data, bm.Stride, a.Data, a.Stride)
+	backend.Reverse(w, a)
+	return w, nil
+}
+
+func (b *Backend) Cholesky(a blas64.General) error {
+	n := a.Rows
+	checkGeneral("Cholesky", "a", a, n, n)
+	if n == 0 {
+		return nil
+	}
+	b.useThreads()
+	if !lapacke.Dpotrf('U', n, a.Data, a.Stride) {
+		return fmt.Errorf("openblas: Cholesky of %d×%d: %w", n, n, backend.ErrNotPositiveDefinite)
+	}
+	for i := 1; i < n; i++ {
+		clear(a.Data[i*a.Stride : i*a.Stride+i])
+	}
+	return nil
+}
+
+func (b *Backend) TriSolve(ul blas.Uplo, tA blas.Transpose, t, x blas64.General) error {
+	if ul != blas.Upper && ul != blas.Lower {
+		panic(fmt.Sprintf("openblas: TriSolve ul = %q, want blas.Upper or blas.Lower", byte(ul)))
+	}
+	checkTrans("TriSolve", "tA", tA)
+	n := t.Rows
+	checkGeneral("TriSolve", "t", t, n, n)
+	if x.Rows != n {
+		panic(fmt.Sprintf("openblas: TriSolve right-hand side has %d rows, want %d", x.Rows, n))
+	}
+	checkGeneral("TriSolve", "b", x, n, x.Cols)
+	if n == 0 || x.Cols == 0 {
+		return nil
+	}
+	b.useThreads()
+	b.blas.Dtrsm(blas.Left, ul, tA, blas.NonUnit, n, x.Cols, 1, t.Data, t.Stride, x.Data, x.Stride)
+	return nil
+}
+
+func (b *Backend) QR(a blas64.General) (blas64.General, error) {
+	m, n := a.Rows, a.Cols
+	if m < n {
+		panic(fmt.Sprintf("openblas: QR of a %d×%d matrix needs rows ≥ columns", m, n))
+	}
+	checkGeneral("QR", "a", a, m, n)
+	r := backend.NewGeneral(n, n)
+	if n == 0 {
+		return r, nil
+	}
+	b.useThreads()
+	tau := make([]float64, n)
+	query := []float64{0}
+	if !lapacke.Dgeqrf(m, n, a.Data, a.Stride, tau, query, -1) {
+		return blas64.General{}, fmt.Errorf("openblas: QR of %d×%d: dgeqrf: %w", m, n, errQuery)
+	}
+	lwork := int(query[0])
+	if !lapacke.Dorgqr(m, n, n, a.Data, a.Stride, tau, query, -1) {
+		return blas64.General{}, fmt.Errorf("openblas: QR of %d×%d: dorgqr: %w", m, n, errQuery)
+	}
+	work := make([]float64, max(1, n, lwork, int(query[0])))
+	if !lapacke.Dgeqrf(m, n, a.Data, a.Stride, tau, work, len(work)) {
+		return blas64.General{}, fmt.Errorf("openblas: QR of %d×%d: dgeqrf failed", m, n)
+	}
+	for i := 0; i < n; i++ {
+		copy(r.Data[i*n+i:(i+1)*n], a.Data[i*a.Stride+i:i*a.Stride+n])
+	}
+	if !lapacke.Dorgqr(m, n, n, a.Data, a.Stride, tau, work, len(work)) {
+		return blas64.General{}, fmt.Errorf("openblas: QR of %d×%d: dorgqr failed", m, n)
+	}
+	return r, nil
+}
+
+// checkGeneral panics unless a is a valid rows×cols row-major matrix: C code
+// would otherwise read or write outside a.Data.
+func checkGeneral(op, name string, a blas64.General, rows, cols int) {
+	if a.Rows != rows || a.Cols != cols {
+		panic(fmt.Sprintf("openblas: %s needs %s of %d×%d, got %d×%d", op, name, rows, cols, a.Rows, a.Cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if a.Stride < cols {
+		panic(fmt.Sprintf("openblas: %s: %s has stride %d < %d columns", op, name, a.Stride, cols))
+	}
+	if need := (rows-1)*a.Stride + cols; len(a.Data) < need {
+		panic(fmt.Sprintf("openblas: %s: %s (%d×%d, stride %d) needs %d values, has %d", op, name, rows, cols, a.Stride, need, len(a.Data)))
+	}
+}
+
+func checkTrans(op, name string, t blas.Transpose) {
+	if t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans {
+		panic(fmt.Sprintf("openblas: %s %s = %q, want blas.NoTrans or blas.Trans", op, name, byte(t)))
+	}
+}

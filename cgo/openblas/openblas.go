@@ -1,0 +1,32 @@
+//go:build openblas && cgo
+
+package openblas
+
+/*
+int openblas_get_num_threads(void);
+int openblas_get_num_procs(void);
+void openblas_set_num_threads(int num_threads);
+char *openblas_get_config(void);
+*/
+import "C"
+
+import "fmt"
+
+// SetNumThreads sets the number of threads OpenBLAS uses for every later
+// call, process-wide. OpenBLAS caps it at the maximum it was built for.
+func SetNumThreads(n int) {
+	if n < 1 {
+		panic(fmt.Sprintf("openblas: SetNumThreads(%d): need at least one thread", n))
+	}
+	C.openblas_set_num_threads(C.int(n))
+}
+
+// NumThreads reports the number of threads OpenBLAS currently uses.
+func NumThreads() int { return int(C.openblas_get_num_threads()) }
+
+// NumProcs reports the number of processors OpenBLAS detected.
+func NumProcs() int { return int(C.openblas_get_num_procs()) }
+
+// Config returns OpenBLAS's build description, e.g.
+// "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
+func Config() string { return C.GoString(C.openblas_get_config()) }
