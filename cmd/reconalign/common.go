@@ -63,8 +63,6 @@ func newProgress(what string) func(done, total int) {
 				progressbar.OptionSetWriter(os.Stderr),
 				progressbar.OptionSetDescription(what),
 				progressbar.OptionShowCount(),
-				progressbar.OptionSetItsString("rows"),
-				progressbar.OptionShowIts(),
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionClearOnFinish())
 		}
