@@ -1,6 +1,7 @@
 // Package gonum is the pure-Go backend: always available, needs no cgo, and
-// runs the Gram across all cores by tiling it over goroutines. Factorizations
-// go through gonum's lapack64/blas64 front ends. No package of this module
+// runs the Gram across all cores with the packed micro-kernels of
+// kernels/cpu (Go assembly where the CPU has AVX2/FMA). Factorizations go
+// through gonum's lapack64/blas64 front ends. No package of this module
 // installs another implementation there with blas64.Use or lapack64.Use (the
 // openblas backend calls OpenBLAS directly), so this backend measures pure Go
 // even in a binary that also contains the openblas one.
@@ -9,7 +10,6 @@ package gonum
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/gonum/lapack/lapack64"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 // Name is the registry name of this backend.
@@ -43,12 +44,8 @@ func New(threads int) *Backend {
 }
 
 func (b *Backend) Info() backend.Info {
-	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: "gonum v0.17.0 (pure Go)"}
+	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: "gonum v0.17.0 (pure Go), Gram kernel " + cpu.Kernel()}
 }
-
-// tileSize balances per-tile overhead against the number of tiles available
-// to spread over the workers.
-const tileSize = 192
 
 func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
 	x.Check()
@@ -63,55 +60,10 @@ func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) er
 		b.buf = make([]float64, x.N*x.D)
 	}
 	xf := blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.Float64(b.buf, shift)}
-	GramTiles(g, xf, b.threads)
+	cpu.GramUpper(xf.Rows, xf.Cols, xf.Data, xf.Stride, g.Data, g.Stride, b.threads)
 	return nil
 }
 
-// GramTiles adds xᵀx into the upper triangle of g, splitting the triangle into
-// column tiles computed concurrently by up to workers goroutines. Each tile is
-// written by exactly one goroutine, so no locking is needed on g.
-func GramTiles(g, x blas64.General, workers int) {
-	d := x.Cols
-	nt := (d + tileSize - 1) / tileSize
-	type tile struct{ i, j int }
-	tiles := make(chan tile, nt*(nt+1)/2)
-	for i := 0; i < nt; i++ {
-		for j := i; j < nt; j++ {
-			tiles <- tile{i, j}
-		}
-	}
-	close(tiles)
-	cols := func(t int) (int, int) {
-		lo := t * tileSize
-		return lo, min(lo+tileSize, d)
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < max(1, min(workers, nt*(nt+1)/2)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range tiles {
-				i0, i1 := cols(t.i)
-				j0, j1 := cols(t.j)
-				xi := sub(x, 0, x.Rows, i0, i1)
-				c := sub(g, i0, i1, j0, j1)
-				if t.i == t.j {
-					blas64.Syrk(blas.Trans, 1, xi, 1, blas64.Symmetric{Uplo: blas.Upper, N: c.Rows, Stride: c.Stride, Data: c.Data})
-				} else {
-					blas64.Gemm(blas.Trans, blas.NoTrans, 1, xi, sub(x, 0, x.Rows, j0, j1), 1, c)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-func sub(a blas64.General, r0, r1, c0, c1 int) blas64.General {
-	return blas64.General{Rows: r1 - r0, Cols: c1 - c0, Stride: a.Stride, Data: a.Data[r0*a.Stride+c0 : (r1-1)*a.Stride+c1]}
-}
-
-// Gemm checks the shapes itself: blas64.Gemm derives k from x alone and never
-// looks at y.Rows, so a mismatched y would be read past its rows silently.
 func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
 	m, k := x.Rows, x.Cols
 	if tA != blas.NoTrans {
