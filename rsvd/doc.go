@@ -48,8 +48,8 @@
 //
 // When the source has labels (one-hot Y, C = Meta.Classes) or dense targets,
 // TopK accumulates YᵀX_c·Q in its last pass (C×m, free) and returns
-// LabelProj = YᵀX_cV (C×K) and LabelGram = YᵀY (both centered with X when
-// Center is set); OnePass keeps YᵀX_c (C×D) instead. AlignmentTopK turns
+// LabelProj = YᵀX_cV (C×K) and LabelGram = YᵀY (never centered: centering X
+// alone is what the paper's reference code does, and engine.Stats.Gy agrees); OnePass keeps YᵀX_c (C×D) instead. AlignmentTopK turns
 // them into the per-direction alignment of the paper's Eq. 7:
 // Yᵀq_j = LabelProj[:, j]/√λ_j, a_j = ‖Yᵀq_j‖² (regression form) and
 // (Yᵀq_j)ᵀ·Gy·(Yᵀq_j) (gram form), with cumulative curves normalised by the

@@ -232,8 +232,11 @@ func TestLabelsAndAlignment(t *testing.T) {
 	vals := es.Values(nil)
 	var vecs mat.Dense
 	es.VectorsTo(&vecs)
+	// YᵀY is never centred (the paper centres X only): Yᵀq is the same for
+	// Y and Y_c when q ⊥ 1, but ‖YYᵀq‖² keeps the raw Y.
 	var gy mat.Dense
-	gy.Mul(yc.T(), yc)
+	yraw := mat.NewDense(n, classes, y)
+	gy.Mul(yraw.T(), yraw)
 	wantReg, wantGram := make([]float64, k), make([]float64, k)
 	for j := 0; j < k; j++ {
 		col := d - 1 - j // ascending order

@@ -41,8 +41,8 @@ type streamer struct {
 }
 
 // passResult holds one pass's sums, already corrected to the final
-// centering: AR = A·R, and with labels YR = Yᵀ·X_c·R, YY = YᵀY (centered
-// when centering) and M = Yᵀ·X_c in full when asked for.
+// centering: AR = A·R, and with labels YR = Yᵀ·X_c·R, YY = YᵀY (never
+// centered: the gram form uses the raw YYᵀ, as engine.Stats.Gy does) and M = Yᵀ·X_c in full when asked for.
 type passResult struct {
 	AR    blas64.General
 	YR    blas64.General
@@ -218,10 +218,6 @@ func (s *streamer) pass(r blas64.General, fullM bool) (*passResult, error) {
 				for j := range mrow {
 					mrow[j] -= yk * delta[j]
 				}
-			}
-			// YᵀY − n·μ_y μ_yᵀ
-			for l, yl := range ysum {
-				yy.Data[k*yy.Stride+l] -= yk * yl / float64(n)
 			}
 		}
 	}
