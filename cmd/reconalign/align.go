@@ -78,7 +78,7 @@ principal directions, for every k up to the rank.`,
 		if !(rtol > 0 && rtol < 1) {
 			return fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
 		}
-		if df.labels == "" {
+		if !df.hasLabels() {
 			return fmt.Errorf("align needs --labels: the alignment is measured against them")
 		}
 		start := time.Now()
@@ -98,7 +98,7 @@ principal directions, for every k up to the rank.`,
 		meta := src.Meta()
 		info := eng.Backend().Info()
 		rep := alignReport{
-			Data: df.data, Labels: df.labels, N: meta.N, D: meta.D, Classes: max(meta.Classes, meta.Targets),
+			Data: df.name(), Labels: df.labels, N: meta.N, D: meta.D, Classes: max(meta.Classes, meta.Targets),
 			ImageShape: meta.Shape.String(), Backend: info.Name, Device: info.Device,
 			Seconds: time.Since(start).Seconds(), K: curve.K, Alignment: curve.Alignment,
 			Eigenvalues: curve.Eigenvalues, Rank: curve.Rank, Centered: curve.Centered, Form: curve.Form,
@@ -116,7 +116,7 @@ principal directions, for every k up to the rank.`,
 		}
 		if pngPath != "" {
 			title := fmt.Sprintf("alignment (%s, %s, %s, %s)", curve.Form, curve.Scale, curve.Normalize, centeredWord(curve.Centered))
-			s := plotting.Series{Name: df.data, X: plotting.Ints(curve.K), Y: plotting.Percent(curve.Alignment)}
+			s := plotting.Series{Name: df.name(), X: plotting.Ints(curve.K), Y: plotting.Percent(curve.Alignment)}
 			if err := plotting.Lines(pngPath, title, "number of top principal directions k", "alignment (%)", true, s); err != nil {
 				return err
 			}

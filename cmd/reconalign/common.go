@@ -101,3 +101,4 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 	}
 	return nil
 }
+

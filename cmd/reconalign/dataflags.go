@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/synth"
 )
 
 // dataFlags are the flags that name a dataset: a file, directory or glob of
@@ -15,6 +16,7 @@ import (
 type dataFlags struct {
 	prefix     string
 	data       string
+	synthetic  string
 	labels     string
 	layout     string
 	imageShape string
@@ -27,6 +29,7 @@ func addDataFlags(cmd *cobra.Command, prefix string, labels bool) *dataFlags {
 	d := &dataFlags{prefix: prefix}
 	f := cmd.Flags()
 	f.StringVar(&d.data, prefix+"data", "", "samples: an IDX or .npy file (gzip allowed), a directory or a glob of .npy shards")
+	f.StringVar(&d.synthetic, prefix+"synthetic", "", "generate the samples instead: "+strings.Join(synth.Presets(), "|")+" or N=..,D=..,classes=..,alpha=..,seed=..")
 	if labels {
 		f.StringVar(&d.labels, prefix+"labels", "", "labels: integer IDX/.npy (classes) or float .npy (N,C) targets")
 	}
@@ -37,10 +40,33 @@ func addDataFlags(cmd *cobra.Command, prefix string, labels bool) *dataFlags {
 	return d
 }
 
+// name is what the dataset is called in reports.
+func (d *dataFlags) name() string {
+	if d.synthetic != "" {
+		return "synthetic:" + d.synthetic
+	}
+	return d.data
+}
+
+// hasLabels reports whether the dataset comes with labels.
+func (d *dataFlags) hasLabels() bool { return d.labels != "" || d.synthetic != "" }
+
 // open opens the dataset the flags name.
 func (d *dataFlags) open(cmd *cobra.Command) (data.Source, error) {
-	if d.data == "" {
-		return nil, fmt.Errorf("%s needs --%sdata", cmd.CommandPath(), d.prefix)
+	switch {
+	case d.data != "" && d.synthetic != "":
+		return nil, fmt.Errorf("give --%sdata or --%ssynthetic, not both", d.prefix, d.prefix)
+	case d.synthetic != "":
+		if d.labels != "" {
+			return nil, fmt.Errorf("--%ssynthetic data carry their own labels: drop --%slabels", d.prefix, d.prefix)
+		}
+		g, err := synth.Open(d.synthetic)
+		if err != nil {
+			return nil, fmt.Errorf("--%ssynthetic: %w", d.prefix, err)
+		}
+		return g, nil
+	case d.data == "":
+		return nil, fmt.Errorf("%s needs --%sdata (or --%ssynthetic)", cmd.CommandPath(), d.prefix, d.prefix)
 	}
 	layout, _ := cmd.Flags().GetString("layout")
 	shapeText, _ := cmd.Flags().GetString("image-shape")

@@ -65,7 +65,7 @@ the numerical rank (or --top).`,
 		}
 		if !global.quiet {
 			meta := src.Meta()
-			fmt.Printf("%s: N=%d D=%d route=%s rank=%d %s; λ₁=%.6g", df.data, meta.N, meta.D, eig.Route, eig.Rank, centeredWord(center), eig.Values[0])
+			fmt.Printf("%s: N=%d D=%d route=%s rank=%d %s; λ₁=%.6g", df.name(), meta.N, meta.D, eig.Route, eig.Rank, centeredWord(center), eig.Values[0])
 			if eig.Rank > 0 {
 				fmt.Printf(" λ_r=%.6g", eig.Values[eig.Rank-1])
 			}

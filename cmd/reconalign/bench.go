@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconalign/reconalign/bench"
+	// The openblas backend registers itself here too, so that the bench
+	// command can measure it whatever the engine imports; without the
+	// build tag it registers a factory that says how to build it.
+	_ "github.com/reconalign/reconalign/backend/openblas"
+)
+
+func init() {
+	var (
+		suite, jsonPath, mdPath, plotPath string
+		python, script, fmnistDir, only   string
+		list                              bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the engine on this machine against NumPy references and write BENCHMARKS.md",
+		Long: `bench runs a suite of scenarios: each states its flops and bytes, is checked
+against an independent reference before it is timed (a wrong answer fails the
+run, exit status 1), then runs warm-up and repeats and reports the median and
+spread, GFLOP/s and the fraction of this machine's ceiling (a large GEMM on the
+same backend, measured in the same run). The NumPy references (the paper's
+printed alignment_sweep, a NumPy moments script, XᵀX, eigh, scikit-learn's
+randomized_svd) run in the same invocation through --python with the same
+environment.
+
+Suites: quick (under a minute on 2 cores; CI's smoke test), standard (a few
+minutes; what make bench writes to BENCHMARKS.md), imagenet (the GPU machine:
+an ImageNet-64-sized synthetic stream).
+
+--backend takes a comma-separated list here (default: every registered
+backend; unavailable ones are reported with the reason).`,
+		Example: `  reconalign bench --suite quick --json out/bench-quick.json
+  reconalign bench --suite standard --markdown BENCHMARKS.md --json out/bench.json
+  reconalign bench --suite standard --backend openblas --only 'align|gemm'
+  reconalign bench --suite imagenet --backend cuda,openblas --markdown BENCHMARKS.md`,
+	}
+	f := cmd.Flags()
+	f.StringVar(&suite, "suite", "quick", "quick|standard|imagenet")
+	f.StringVar(&jsonPath, "json", "", "write the report as JSON (schema in `go doc ./bench`) to this file")
+	f.StringVar(&mdPath, "markdown", "", "merge this run's section into this markdown file (BENCHMARKS.md)")
+	f.StringVar(&plotPath, "plot", "", "write the scaling plot (PNG) here (default with --markdown: bench/figures/scaling-SUITE.png next to it)")
+	f.StringVar(&python, "python", bench.DefaultPython, `interpreter of the NumPy references ("" to skip them)`)
+	f.StringVar(&script, "reference-script", "", "path of "+bench.ReferenceScript+" (default: found from the working directory or the binary)")
+	f.StringVar(&fmnistDir, "fmnist-dir", "", "directory of the Fashion-MNIST IDX files (default: Debian's)")
+	f.StringVar(&only, "only", "", "run only scenarios whose name matches this regular expression (plus their backends' ceilings)")
+	f.BoolVar(&list, "list", false, "list the scenarios and exit")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		cfg := bench.Config{Suite: suite, Threads: global.threads, Python: python, Script: script,
+			FashionMNISTDir: fmnistDir, Command: commandLine()}
+		if global.backend != "" && global.backend != "auto" {
+			for _, b := range strings.Split(global.backend, ",") {
+				if b = strings.TrimSpace(b); b != "" {
+					cfg.Backends = append(cfg.Backends, b)
+				}
+			}
+		}
+		if only != "" {
+			re, err := regexp.Compile(only)
+			if err != nil {
+				return fmt.Errorf("--only: %w", err)
+			}
+			cfg.Only = re
+		}
+		if list {
+			names, err := bench.List(cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Println(strings.Join(names, "\n"))
+			return nil
+		}
+		if plotPath == "" && mdPath != "" {
+			plotPath = filepath.Join(filepath.Dir(mdPath), "bench", "figures", "scaling-"+suite+".png")
+		}
+		cfg.PlotPath = plotPath
+		if !global.quiet {
+			cfg.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+		}
+		rep, err := bench.Run(cfg)
+		if err != nil {
+			return err
+		}
+		if jsonPath != "" {
+			if err := rep.WriteJSON(jsonPath); err != nil {
+				return err
+			}
+		}
+		if mdPath != "" {
+			if err := bench.WriteMarkdown(rep, mdPath); err != nil {
+				return err
+			}
+		}
+		if !global.quiet {
+			fmt.Fprintf(os.Stderr, "%d scenarios, %d failed, %.0f s\n", len(rep.Results), rep.Failures, rep.Seconds)
+		}
+		if rep.Failures > 0 {
+			return fmt.Errorf("%d scenario(s) failed their correctness check (see the report)", rep.Failures)
+		}
+		return nil
+	}
+	rootCmd.AddCommand(cmd)
+}
+
+// commandLine is the invocation as a shell would need it typed.
+func commandLine() string {
+	parts := make([]string, len(os.Args))
+	for i, a := range os.Args {
+		if a == "" || strings.ContainsAny(a, " \t'\"$|&;<>*?()[]{}\\`") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts[i] = a
+	}
+	return strings.Join(parts, " ")
+}
