@@ -101,4 +101,3 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 	}
 	return nil
 }
-
