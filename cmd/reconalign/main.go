@@ -10,6 +10,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -25,8 +26,33 @@ denoising autoencoder optima, top/bottom subspace projections and linear probes.
 	SilenceErrors: true,
 }
 
+var cpuProfile string
+
+func init() {
+	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for `go tool pprof`)")
+	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	rootCmd.PersistentPostRun = func(*cobra.Command, []string) {
+		if cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
+	}
+}
+
 func main() {
-	if err := rootCmd.Execute(); err != nil {
+	err := rootCmd.Execute()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile() // also when the command failed
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "reconalign:", err)
 		os.Exit(1)
 	}
