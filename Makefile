@@ -17,6 +17,9 @@ ifeq ($(HAVE_OPENBLAS),yes)
   export CGO_LDFLAGS := $(shell pkg-config --libs openblas lapacke)
 endif
 
+# go-nvml's generated bindings call NVML functions that CUDA 13 deprecates.
+export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
+
 BIN := bin/reconalign
 
 .PHONY: all deps build run test test-go fuzz-smoke vet bench bench-quick gpu-check golden clean

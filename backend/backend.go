@@ -226,3 +226,22 @@ func Reverse(w []float64, v blas64.General) {
 		}
 	}
 }
+
+// GramStreamer is implemented by backends that can keep the Gram accumulator
+// where they compute (device memory) across chunks and hand it back once:
+// GramBegin starts a d×d accumulation, GramChunk adds one chunk's
+// (X − 1·shiftᵀ)ᵀ(X − 1·shiftᵀ), and GramEnd adds the total into the upper
+// triangle of g. Without it, the engine calls GramAdd per chunk.
+type GramStreamer interface {
+	GramBegin(d int) error
+	GramChunk(x Chunk, shift []float64) error
+	GramEnd(g blas64.General) error
+}
+
+// PrecisionSelector is implemented by backends that can compute the Gram in
+// more than one arithmetic (the CPU backends compute in float64 only).
+// UsePrecision takes a name such as "fp64", "tf32" or "exact-u8" and returns
+// an error for a name it does not know.
+type PrecisionSelector interface {
+	UsePrecision(name string) error
+}

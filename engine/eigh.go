@@ -55,6 +55,15 @@ func rankOf(values []float64, rtol float64, limit int) int {
 	return r
 }
 
+// sampleRank is the largest rank n samples can have: n, or n − 1 once
+// centred (the centred rows sum to zero).
+func sampleRank(n int, centered bool) int {
+	if centered {
+		return n - 1
+	}
+	return n
+}
+
 // EighStats eigendecomposes the D×D Gram of finalized moments (the direct
 // route; the only one possible once the data are reduced to moments).
 func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eigen, error) {
@@ -64,11 +73,7 @@ func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eige
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
 	}
-	limit := st.N
-	if st.Centered {
-		limit = st.N - 1
-	}
-	e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, limit)}
+	e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, sampleRank(st.N, st.Centered))}
 	if vectors {
 		e.Vectors = leadingColumns(a, e.Rank)
 	}
@@ -89,10 +94,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 	if center {
 		xc = centered(x)
 	}
-	limit := n
-	if center {
-		limit = n - 1
-	}
+	limit := sampleRank(n, center)
 	if n >= d {
 		g := backend.NewGeneral(d, d)
 		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, xc, 0, g); err != nil {

@@ -21,6 +21,11 @@ type Options struct {
 	Backend string
 	// Threads bounds CPU worker threads (0: all cores).
 	Threads int
+	// Precision is the Gram's arithmetic on backends that offer several
+	// ("fp64", "fp32", "tf32", "bf16", "exact-u8" on cuda). Empty or "fp64"
+	// is float64, the only arithmetic of the CPU backends; asking a backend
+	// for one it lacks is an error, never a silent substitution.
+	Precision string
 	// ChunkRows is the number of rows read per chunk (0: DefaultChunkRows).
 	ChunkRows int
 	// Progress, when set, is called during each pass with rows done and the
@@ -34,10 +39,19 @@ type Options struct {
 // makes the per-chunk overhead negligible against the Gram update.
 const DefaultChunkRows = 4096
 
-// Engine routes the heavy operations of the analysis to one backend.
+// Engine routes the heavy operations of the analysis to a backend: the one
+// named in Options, or with "auto" the best CPU backend, and the GPU for
+// problems large enough to repay its start-up (see GPUWorthIt).
 type Engine struct {
-	be   backend.Backend
-	opts Options
+	be   backend.Backend // the CPU default, or the backend named in Options
+	auto bool
+	gpu  backend.Backend // opened on first use by auto routing
+	// gpuErr is why auto routing cannot use a GPU (set once tried).
+	gpuErr error
+	last   backend.Backend // the backend of the latest operation
+	// gpuMinFlops is GPUMinFlops, lowered by tests to route small problems.
+	gpuMinFlops float64
+	opts        Options
 }
 
 // New opens the backend the options name.
@@ -62,8 +76,85 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := usePrecision(be, opts.Precision); err != nil {
+		if c, ok := be.(backend.Closer); ok {
+			c.Close()
+		}
+		return nil, err
+	}
 	opts.Logf("backend: %s (%s, %s, %d threads)", be.Info().Name, be.Info().Device, be.Info().Library, be.Info().Threads)
-	return &Engine{be: be, opts: opts}, nil
+	return &Engine{be: be, auto: name == "auto", last: be, gpuMinFlops: GPUMinFlops, opts: opts}, nil
+}
+
+// usePrecision sets the Gram arithmetic, or fails when be cannot provide it.
+func usePrecision(be backend.Backend, p string) error {
+	if p == "" {
+		return nil
+	}
+	if s, ok := be.(backend.PrecisionSelector); ok {
+		return s.UsePrecision(p)
+	}
+	if p == "fp64" || p == "float64" {
+		return nil
+	}
+	return fmt.Errorf("backend %s computes the Gram in float64 only; precision %q needs a backend that offers it (--backend cuda)", be.Info().Name, p)
+}
+
+// GPUMinFlops is the work (2·N·D² for the Gram plus 10·D³ for the
+// eigendecomposition) above which auto routing sends an operation to a GPU.
+// A GPU's fixed cost (context, library handles, NVRTC compilation, the D×D
+// transfer) is of order a second; this machine's CPU backends reach 30–90
+// GFLOP/s (BENCHMARKS.md), so below ~2·10¹¹ flops the CPU finishes first.
+// BUG(engine): the GPU side of this rule comes from the anchor timings of
+// docs, not from a measurement of this engine on a GPU: refine it with the
+// GPU check (scripts/gpu-check.sh).
+const GPUMinFlops = 2e11
+
+// GPUWorthIt applies the routing rule to a dataset's shape.
+func GPUWorthIt(n, d int) bool { return routeFlops(n, d) >= GPUMinFlops }
+
+func routeFlops(n, d int) float64 {
+	fn, fd := float64(n), float64(d)
+	return 2*fn*fd*fd + 10*fd*fd*fd
+}
+
+// backendFor picks the backend for an operation on data of meta's shape.
+func (e *Engine) backendFor(meta data.Meta) backend.Backend {
+	if !e.auto || routeFlops(meta.N, meta.D) < e.gpuMinFlops {
+		return e.be
+	}
+	if e.gpu == nil && e.gpuErr == nil {
+		e.gpu, e.gpuErr = backend.Open("cuda", backend.Options{Threads: e.opts.Threads})
+		if e.gpuErr == nil {
+			e.gpuErr = usePrecision(e.gpu, e.opts.Precision)
+		}
+		if e.gpuErr != nil {
+			e.gpu = nil
+			e.opts.Logf("route: staying on %s: %v", e.be.Info().Name, e.gpuErr)
+		}
+	}
+	if e.gpu == nil {
+		return e.be
+	}
+	e.opts.Logf("route: %d×%d is worth a GPU (≥ %.0e flops): %s", meta.N, meta.D, GPUMinFlops, e.gpu.Info().Device)
+	return e.gpu
+}
+
+// withFallback runs op on the backend chosen for meta; when that is an
+// auto-chosen GPU that fails for environmental reasons (out of memory, a
+// library error), it says why and runs op again on the CPU backend, whose
+// float64 arithmetic is the GPU's default too (a non-default precision is
+// never replaced: its failure is returned).
+func (e *Engine) withFallback(meta data.Meta, op func(backend.Backend) error) error {
+	be := e.backendFor(meta)
+	e.last = be
+	err := op(be)
+	if err != nil && be != e.be && e.opts.Precision == "" && errors.Is(err, backend.ErrUnavailable) {
+		e.opts.Logf("route: %s failed (%v); falling back to %s", be.Info().Name, err, e.be.Info().Name)
+		e.last = e.be
+		err = op(e.be)
+	}
+	return err
 }
 
 // Auto opens the preferred available CPU backend. GPU backends are chosen by
@@ -79,20 +170,34 @@ func Auto(opts backend.Options) (backend.Backend, error) {
 	return backend.OpenBest(opts, names...)
 }
 
-// Backend returns the backend this engine routes to.
-func (e *Engine) Backend() backend.Backend { return e.be }
+// Backend returns the backend of the latest operation (before any, the
+// default one).
+func (e *Engine) Backend() backend.Backend { return e.last }
 
-// Close releases the backend's resources.
+// Close releases the backends' resources.
 func (e *Engine) Close() error {
-	if c, ok := e.be.(backend.Closer); ok {
-		return c.Close()
+	var errs []error
+	for _, be := range []backend.Backend{e.be, e.gpu} {
+		if c, ok := be.(backend.Closer); ok {
+			errs = append(errs, c.Close())
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Moments makes one pass over src and returns its accumulated moments. The
 // next chunk is read while the current one is accumulated.
 func (e *Engine) Moments(src data.Source) (*Moments, error) {
+	var m *Moments
+	err := e.withFallback(src.Meta(), func(be backend.Backend) error {
+		var err error
+		m, err = e.moments(be, src)
+		return err
+	})
+	return m, err
+}
+
+func (e *Engine) moments(be backend.Backend, src data.Source) (*Moments, error) {
 	meta := src.Meta()
 	c := meta.Classes
 	if meta.Targets > 0 {
@@ -102,7 +207,20 @@ func (e *Engine) Moments(src data.Source) (*Moments, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", meta.Name, err)
 	}
-	err = e.pass(src, func(b data.Batch) error { return m.Add(e.be, b) })
+	stream, ok := be.(backend.GramStreamer)
+	if ok {
+		if err := stream.GramBegin(meta.D); err != nil {
+			return nil, err
+		}
+		m.streaming = true
+	}
+	err = e.pass(src, func(b data.Batch) error { return m.Add(be, b) })
+	if m.streaming {
+		m.streaming = false
+		if endErr := stream.GramEnd(m.G); err == nil {
+			err = endErr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -215,44 +333,52 @@ func (e *Engine) Eigh(src data.Source, center bool, top int, rtol float64) (*Eig
 		return nil, fmt.Errorf("--top %d: want 0 (all) or a number of pairs in [1, D = %d]", top, meta.D)
 	}
 	var eig *Eigen
-	if dualFits(meta) {
-		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
-		x, _, err := e.collect(src)
-		if err != nil {
-			return nil, err
-		}
-		if eig, err = GramEigh(e.be, x, center, rtol); err != nil {
-			return nil, err
-		}
-	} else {
-		m, err := e.Moments(unlabeled{src})
-		if err != nil {
-			return nil, err
-		}
-		st, err := m.Finalize(center)
-		if err != nil {
-			return nil, err
-		}
-		if top > 0 {
-			// Only the leading pairs: LAPACK's dsyevr / cuSOLVER's syevdx
-			// skip the back-transformation of the others.
-			a := backend.NewGeneral(st.D, st.D)
-			copy(a.Data, st.Gx.Data)
-			w, v, err := e.be.SymEigTop(a, top)
-			if err != nil {
-				return nil, fmt.Errorf("top-%d eigenpairs of the %d×%d Gram: %w", top, st.D, st.D, err)
-			}
-			eig = &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, st.N)}
-			eig.Vectors = leadingColumns(v, eig.Rank)
-		} else if eig, err = EighStats(e.be, st, rtol, true); err != nil {
-			return nil, err
-		}
+	err := e.withFallback(meta, func(be backend.Backend) (err error) {
+		eig, err = e.eigh(be, src, center, top, rtol)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if top > 0 && top < eig.Rank {
 		eig.Rank = top
 		eig.Vectors = leadingColumns(eig.Vectors, top)
 		eig.Values = eig.Values[:top]
 	}
+	return eig, nil
+}
+
+func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int, rtol float64) (*Eigen, error) {
+	meta := src.Meta()
+	if dualFits(meta) {
+		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
+		x, _, err := e.collect(src)
+		if err != nil {
+			return nil, err
+		}
+		return GramEigh(be, x, center, rtol)
+	}
+	m, err := e.moments(be, unlabeled{src})
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.Finalize(center)
+	if err != nil {
+		return nil, err
+	}
+	if top == 0 {
+		return EighStats(be, st, rtol, true)
+	}
+	// Only the leading pairs: LAPACK's dsyevr and cuSOLVER's syevdx skip
+	// the back-transformation of the others.
+	a := backend.NewGeneral(st.D, st.D)
+	copy(a.Data, st.Gx.Data)
+	w, v, err := be.SymEigTop(a, top)
+	if err != nil {
+		return nil, fmt.Errorf("top-%d eigenpairs of the %d×%d Gram: %w", top, st.D, st.D, err)
+	}
+	eig := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, sampleRank(st.N, center))}
+	eig.Vectors = leadingColumns(v, eig.Rank)
 	return eig, nil
 }
 
@@ -271,12 +397,21 @@ func (u unlabeled) Meta() data.Meta {
 // moments and the D×D eigendecomposition.
 func (e *Engine) Align(src data.Source, opt AlignOptions) (*Curve, error) {
 	opt = opt.withDefaults()
+	var c *Curve
+	err := e.withFallback(src.Meta(), func(be backend.Backend) (err error) {
+		c, err = e.align(be, src, opt)
+		return err
+	})
+	return c, err
+}
+
+func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
 	meta := src.Meta()
 	if dualFits(meta) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
-		return e.alignDual(src, opt)
+		return e.alignDual(be, src, opt)
 	}
-	m, err := e.Moments(src)
+	m, err := e.moments(be, src)
 	if err != nil {
 		return nil, err
 	}
@@ -284,11 +419,11 @@ func (e *Engine) Align(src data.Source, opt AlignOptions) (*Curve, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := AlignmentCurve(e.be, st, opt)
+	c, _, err := AlignmentCurve(be, st, opt)
 	return c, err
 }
 
-func (e *Engine) alignDual(src data.Source, opt AlignOptions) (*Curve, error) {
+func (e *Engine) alignDual(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
 	x, y, err := e.collect(src)
 	if err != nil {
 		return nil, err
@@ -296,16 +431,16 @@ func (e *Engine) alignDual(src data.Source, opt AlignOptions) (*Curve, error) {
 	if y.Cols == 0 {
 		return nil, fmt.Errorf("%s: alignment needs labels or targets", src.Meta().Name)
 	}
-	eig, err := GramEigh(e.be, x, opt.Center, opt.RTol)
+	eig, err := GramEigh(be, x, opt.Center, opt.RTol)
 	if err != nil {
 		return nil, err
 	}
 	p := Projections{YQ: backend.NewGeneral(y.Cols, eig.Rank), Gy: backend.NewGeneral(y.Cols, y.Cols)}
-	if err := e.be.Gemm(blas.Trans, blas.NoTrans, 1, y, y, 0, p.Gy); err != nil {
+	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, y, y, 0, p.Gy); err != nil {
 		return nil, err
 	}
 	if eig.Rank > 0 {
-		if err := e.be.Gemm(blas.Trans, blas.NoTrans, 1, y, eig.Sample, 0, p.YQ); err != nil {
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, y, eig.Sample, 0, p.YQ); err != nil {
 			return nil, err
 		}
 	}

@@ -35,6 +35,9 @@ type Moments struct {
 	Integer bool
 
 	buf []float64
+	// streaming is set by Engine.Moments while a GramStreamer backend holds
+	// the Gram on its device; GramEnd then adds it into G.
+	streaming bool
 }
 
 // NewMoments returns an empty accumulator for d features and c target columns
@@ -91,7 +94,11 @@ func (m *Moments) Add(be backend.Backend, b data.Batch) error {
 	if m.Shift == nil {
 		m.Shift, m.Integer = provisionalMean(x)
 	}
-	if err := be.GramAdd(m.G, x, m.Shift); err != nil {
+	if s, ok := be.(backend.GramStreamer); ok && m.streaming {
+		if err := s.GramChunk(x, m.Shift); err != nil {
+			return err
+		}
+	} else if err := be.GramAdd(m.G, x, m.Shift); err != nil {
 		return err
 	}
 	// The remaining sums are O(N·(D+C)) for labels: plain Go, in the same

@@ -15,6 +15,7 @@ import (
 // Flags shared by every command.
 var global struct {
 	backend   string
+	precision string
 	threads   int
 	chunkRows int
 	quiet     bool
@@ -24,6 +25,7 @@ var global struct {
 func init() {
 	f := rootCmd.PersistentFlags()
 	f.StringVar(&global.backend, "backend", "auto", "backend: "+engine.BackendNames())
+	f.StringVar(&global.precision, "precision", "", "Gram arithmetic: fp64 (default; the CPU backends' only one), or on cuda fp32, tf32, bf16, exact-u8")
 	f.IntVar(&global.threads, "threads", 0, "CPU threads (0: all cores)")
 	f.IntVar(&global.chunkRows, "chunk-rows", engine.DefaultChunkRows, "rows read per chunk")
 	f.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bar or notes on stderr")
@@ -33,7 +35,7 @@ func init() {
 // newEngine opens the engine the global flags ask for, with a progress bar on
 // stderr for passes that last more than a second.
 func newEngine() (*engine.Engine, error) {
-	opts := engine.Options{Backend: global.backend, Threads: global.threads, ChunkRows: global.chunkRows}
+	opts := engine.Options{Backend: global.backend, Precision: global.precision, Threads: global.threads, ChunkRows: global.chunkRows}
 	if global.verbose && !global.quiet {
 		opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "reconalign: "+format+"\n", args...) }
 	}
