@@ -31,6 +31,7 @@ func init() {
 type Backend struct {
 	threads int
 	buf     []float64 // float64 copy of the current chunk, reused across calls
+	gram    cpu.Gram
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -60,7 +61,7 @@ func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) er
 		b.buf = make([]float64, x.N*x.D)
 	}
 	xf := blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.Float64(b.buf, shift)}
-	cpu.GramUpper(xf.Rows, xf.Cols, xf.Data, xf.Stride, g.Data, g.Stride, b.threads)
+	b.gram.GramUpper(xf.Rows, xf.Cols, xf.Data, xf.Stride, g.Data, g.Stride, b.threads)
 	return nil
 }
 

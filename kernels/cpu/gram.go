@@ -16,17 +16,46 @@ const (
 	tile = 128
 )
 
+// Gram computes Gram updates with buffers reused across calls. The zero
+// value is ready to use; a Gram must not be used by two goroutines at once.
+type Gram struct {
+	a, b []float64 // the chunk packed as strips of mr (a) and nr (b) columns
+}
+
 // GramUpper adds XᵀX into the upper triangle (i ≤ j) of the d×d matrix c
 // (row stride ldc), where X is n×d row-major with row stride ldx. Only the
-// upper triangle of c is written. The work is split into column tiles over up
-// to workers goroutines (0: GOMAXPROCS); each tile of c is owned by one
-// goroutine, so the result does not depend on the number of workers.
-func GramUpper(n, d int, x []float64, ldx int, c []float64, ldc int, workers int) {
+// upper triangle of c is written. The chunk is packed once, then the
+// triangle's column tiles are computed by up to workers goroutines (0:
+// GOMAXPROCS); each tile of c is owned by one goroutine and sums in a fixed
+// order, so the result does not depend on the number of workers.
+func (g *Gram) GramUpper(n, d int, x []float64, ldx int, c []float64, ldc int, workers int) {
 	if n == 0 || d == 0 {
 		return
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	pa := (d + mr - 1) / mr * mr
+	pb := (d + nr - 1) / nr * nr
+	if cap(g.a) < n*pa {
+		g.a = make([]float64, n*pa)
+	}
+	if cap(g.b) < n*pb {
+		g.b = make([]float64, n*pb)
+	}
+	a, b := g.a[:n*pa], g.b[:n*pb]
+	if workers >= 2 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pack8(b, x, ldx, n, d)
+		}()
+		pack4(a, x, ldx, n, d)
+		wg.Wait()
+	} else {
+		pack4(a, x, ldx, n, d)
+		pack8(b, x, ldx, n, d)
 	}
 	nt := (d + tile - 1) / tile
 	type job struct{ i, j int }
@@ -42,56 +71,50 @@ func GramUpper(n, d int, x []float64, ldx int, c []float64, ldc int, workers int
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ws := newWorkspace()
+			acc := make([]float64, accRows*accStride)
 			for jb := range jobs {
 				i0, j0 := jb.i*tile, jb.j*tile
-				ws.tile(n, x, ldx, i0, min(i0+tile, d), j0, min(j0+tile, d), c, ldc)
+				addTile(acc, a, b, n, i0, min(i0+tile, d), j0, min(j0+tile, d), c, ldc)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// workspace holds one goroutine's packed panels and its C scratch tile.
-type workspace struct {
-	a, b []float64 // packed: strips of mr (a) or nr (b) columns, kc rows each
-	acc  []float64 // padded tile accumulator, row-major, stride accStride
+// GramUpper is Gram.GramUpper with buffers allocated for this call.
+func GramUpper(n, d int, x []float64, ldx int, c []float64, ldc int, workers int) {
+	var g Gram
+	g.GramUpper(n, d, x, ldx, c, ldc, workers)
 }
 
-const accStride = (tile + nr - 1) / nr * nr
+const (
+	accRows   = (tile + mr - 1) / mr * mr
+	accStride = (tile + nr - 1) / nr * nr
+)
 
-func newWorkspace() *workspace {
-	pa := (tile + mr - 1) / mr * mr
-	pb := (tile + nr - 1) / nr * nr
-	return &workspace{
-		a:   make([]float64, kc*pa),
-		b:   make([]float64, kc*pb),
-		acc: make([]float64, pa*accStride),
-	}
-}
-
-// tile adds X[:, i0:i1]ᵀ X[:, j0:j1] into c, keeping only entries with row ≤
-// column (the diagonal tiles straddle the triangle's edge).
-func (w *workspace) tile(n int, x []float64, ldx, i0, i1, j0, j1 int, c []float64, ldc int) {
+// addTile adds X[:, i0:i1]ᵀ X[:, j0:j1] into c from the packed chunk,
+// keeping only entries with row ≤ column (diagonal tiles straddle the
+// triangle's edge). acc is the goroutine's padded scratch tile.
+func addTile(acc, a, b []float64, n, i0, i1, j0, j1 int, c []float64, ldc int) {
 	wi, wj := i1-i0, j1-j0
 	pi := (wi + mr - 1) / mr * mr
 	pj := (wj + nr - 1) / nr * nr
-	acc := w.acc[:pi*accStride]
+	acc = acc[:pi*accStride]
 	for k := range acc {
 		acc[k] = 0
 	}
 	for n0 := 0; n0 < n; n0 += kc {
 		k := min(kc, n-n0)
-		pack(w.a, x, ldx, n0, k, i0, wi, mr)
-		pack(w.b, x, ldx, n0, k, j0, wj, nr)
 		for s := 0; s < pi; s += mr {
-			ap := w.a[s*k : s*k+k*mr]
+			// Strip (i0+s)/mr of a, rows n0..n0+k: contiguous k×mr.
+			ap := a[(i0+s)*n+n0*mr : (i0+s)*n+(n0+k)*mr]
 			for t := 0; t < pj; t += nr {
 				// Whole micro-tiles below the diagonal are never kept.
 				if i0 == j0 && t+nr <= s {
 					continue
 				}
-				kernel(k, ap, w.b[t*k:t*k+k*nr], acc[s*accStride+t:], accStride)
+				bp := b[(j0+t)*n+n0*nr : (j0+t)*n+(n0+k)*nr]
+				kernel(k, ap, bp, acc[s*accStride+t:], accStride)
 			}
 		}
 	}
@@ -108,18 +131,49 @@ func (w *workspace) tile(n int, x []float64, ldx, i0, i1, j0, j1 int, c []float6
 	}
 }
 
-// pack copies X[n0:n0+k, c0:c0+w] into dst as strips of `width` columns,
-// each strip k rows × width contiguous, zero-padding the last strip.
-func pack(dst, x []float64, ldx, n0, k, c0, w, width int) {
-	for s := 0; s < w; s += width {
-		strip := dst[s*k : s*k+k*width]
-		cols := min(width, w-s)
-		for r := 0; r < k; r++ {
-			src := x[(n0+r)*ldx+c0+s : (n0+r)*ldx+c0+s+cols]
-			d := strip[r*width : r*width+width]
-			copy(d, src)
-			for q := cols; q < width; q++ {
-				d[q] = 0
+// pack4 lays X (n×d) out as strips of 4 columns, each n rows × 4 contiguous
+// (strip s starts at s·4·n), zero-padding the last strip.
+func pack4(dst, x []float64, ldx, n, d int) {
+	full := d / 4 * 4
+	for s := 0; s < full; s += 4 {
+		strip := dst[s*n : s*n+4*n]
+		for r := 0; r < n; r++ {
+			src := x[r*ldx+s : r*ldx+s+4 : r*ldx+s+4]
+			o := strip[4*r : 4*r+4 : 4*r+4]
+			o[0], o[1], o[2], o[3] = src[0], src[1], src[2], src[3]
+		}
+	}
+	if full < d {
+		packTail(dst[full*n:], x, ldx, n, full, d, 4)
+	}
+}
+
+// pack8 is pack4 with strips of 8 columns.
+func pack8(dst, x []float64, ldx, n, d int) {
+	full := d / 8 * 8
+	for s := 0; s < full; s += 8 {
+		strip := dst[s*n : s*n+8*n]
+		for r := 0; r < n; r++ {
+			src := x[r*ldx+s : r*ldx+s+8 : r*ldx+s+8]
+			o := strip[8*r : 8*r+8 : 8*r+8]
+			o[0], o[1], o[2], o[3] = src[0], src[1], src[2], src[3]
+			o[4], o[5], o[6], o[7] = src[4], src[5], src[6], src[7]
+		}
+	}
+	if full < d {
+		packTail(dst[full*n:], x, ldx, n, full, d, 8)
+	}
+}
+
+// packTail packs the last, partial strip of columns [c0, d).
+func packTail(strip, x []float64, ldx, n, c0, d, width int) {
+	for r := 0; r < n; r++ {
+		o := strip[width*r : width*r+width]
+		for q := range o {
+			if c0+q < d {
+				o[q] = x[r*ldx+c0+q]
+			} else {
+				o[q] = 0
 			}
 		}
 	}
