@@ -10,10 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/bench"
-	// The openblas backend registers itself here too, so that the bench
-	// command can measure it whatever the engine imports; without the
-	// build tag it registers a factory that says how to build it.
-	_ "github.com/reconalign/reconalign/backend/openblas"
 )
 
 func init() {
@@ -116,7 +112,7 @@ backend; unavailable ones are reported with the reason).`,
 func commandLine() string {
 	parts := make([]string, len(os.Args))
 	for i, a := range os.Args {
-		if a == "" || strings.ContainsAny(a, " \t'\"$|&;<>*?()[]{}\\`") {
+		if a == "" || strings.ContainsAny(a, " \t'\"$|&;<>*?()[]{}\\`^~!#") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 		parts[i] = a

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/reconalign/reconalign/hw"
+)
+
+// DescribeMachine gathers the hardware facts of the report header from the
+// repository's hw package: the CPU through klauspost/cpuid, memory from
+// /proc/meminfo, GPUs through NVML (go-nvml).
+func DescribeMachine() Machine {
+	c := hw.CPU()
+	m := Machine{
+		CPUModel:      c.Model,
+		CPUVendor:     c.Vendor,
+		PhysicalCores: c.PhysicalCores,
+		LogicalCores:  c.LogicalCores,
+		GoMaxProcs:    runtime.GOMAXPROCS(0),
+		CPUFeatures:   c.Features,
+		MemoryBytes:   c.MemoryTotal,
+		OS:            runtime.GOOS,
+		Arch:          runtime.GOARCH,
+		GPUs:          []GPU{}, // an empty list, not null, in the JSON
+		Source:        "package hw (klauspost/cpuid, /proc/meminfo, NVML)",
+	}
+	for _, f := range c.Features {
+		switch f {
+		case "AVX2":
+			m.Features.AVX2 = true
+		case "AVX512F":
+			m.Features.AVX512F = true
+		case "FMA3":
+			m.Features.FMA = true
+		}
+	}
+	if hz := cpuid.CPU.Hz; hz > 0 {
+		m.CPUMHz = float64(hz) / 1e6
+	}
+	gpus, err := hw.GPUs()
+	switch {
+	case err != nil:
+		m.GPUNote = "none: " + err.Error()
+	case len(gpus) == 0:
+		m.GPUNote = "none: the NVIDIA driver lists no GPU"
+	}
+	for _, g := range gpus {
+		m.GPUs = append(m.GPUs, GPU{Name: g.Name, MemoryBytes: g.MemoryTotal, Driver: g.DriverVersion,
+			ComputeCapability: g.ComputeCapability, CUDA: g.CUDADriverVersion})
+	}
+	return m
+}
+
+// envPrefixes name the variables that change how BLAS libraries and the Go
+// runtime use the machine.
+var envPrefixes = []string{"OPENBLAS_", "OMP_", "GOTO", "MKL_", "BLIS_", "GOMAXPROCS", "GOGC", "GODEBUG", "CUDA_VISIBLE_DEVICES"}
+
+// blasEnv returns the environment variables that steer BLAS threading and
+// kernels. The NumPy references inherit exactly this environment.
+func blasEnv() map[string]string {
+	out := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		for _, p := range envPrefixes {
+			if strings.HasPrefix(k, p) {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// buildCommit returns the commit this binary was built from and whether the
+// tree had uncommitted changes, from the Go build info, else from git in the
+// current directory.
+func buildCommit() (string, bool) {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			return rev[:min(len(rev), 12)], dirty
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not built from a git checkout)", false
+	}
+	status, _ := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	return strings.TrimSpace(string(out)), len(strings.TrimSpace(string(status))) > 0
+}
+
+// describeSoftware records the Go side and the environment; backends and
+// Python are filled in by the run.
+func describeSoftware() Software {
+	commit, dirty := buildCommit()
+	return Software{GoVersion: runtime.Version(), Commit: commit, Dirty: dirty, Env: blasEnv()}
+}
+
+// envLine renders the BLAS environment for the markdown header.
+func envLine(env map[string]string) string {
+	if len(env) == 0 {
+		return "none set"
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + env[k]
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/closedform"
+	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
+	"github.com/reconalign/reconalign/rsvd"
+)
+
+// Scenarios of the packages built on the engine: the closed-form denoising
+// grid of the paper's Figure 7 and the randomized top-k eigendecomposition.
+// Both start from Fashion-MNIST moments computed (untimed) in their setup.
+
+// fmnistStats loads a Fashion-MNIST split into finalized moments once per run.
+func fmnistStats(env *Env, be backend.Backend, split string, center bool) (*engine.Stats, error) {
+	v, err := env.Cached(fmt.Sprintf("fmnist-stats/%s/%v", split, center), func() (any, error) {
+		src, err := data.FashionMNIST(env.Config.FashionMNISTDir, split)
+		if err != nil {
+			return nil, Skipf("Fashion-MNIST: %v", err)
+		}
+		eng, err := engine.New(engine.Options{Backend: "gonum", Threads: env.Config.Threads})
+		if err != nil {
+			return nil, err
+		}
+		defer eng.Close()
+		m, err := eng.Moments(src)
+		if err != nil {
+			return nil, err
+		}
+		return m.Finalize(center)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*engine.Stats), nil
+}
+
+// Fig7Grid returns the paper's Figure 7 settings: drop probabilities
+// linspace(0, 0.99, steps) for each square patch size.
+func Fig7Grid(shape data.Shape, patches []int, steps int) []closedform.Mask {
+	var out []closedform.Mask
+	for _, ps := range patches {
+		for i := 0; i < steps; i++ {
+			p := 0.99 * float64(i) / float64(max(steps-1, 1))
+			out = append(out, closedform.Mask{Shape: shape, PatchH: ps, PatchW: ps, P: p})
+		}
+	}
+	return out
+}
+
+// denoiseScenario times closedform.DenoiseGrid over the Figure 7 grid plus
+// one Gaussian noise, on centred Fashion-MNIST moments, norm scale.
+func denoiseScenario(b, split string, patches []int, steps int) Scenario {
+	const d = 784
+	shape := data.Shape{H: 28, W: 28, C: 1, Layout: data.HWC}
+	masks := Fig7Grid(shape, patches, steps)
+	pencils := len(masks) + 1
+	return Scenario{
+		Name: fmt.Sprintf("denoise/%s/fig7/fmnist-%s", b, split), Group: GroupDenoise, Backend: b,
+		Params:   map[string]any{"dataset": "fmnist-" + split, "patches": patches, "p_steps": steps, "pencils": pencils, "d": d},
+		RateFrom: GroupEigh,
+		Flops:    float64(pencils) * 9 * d * d * d, Bytes: float64(pencils) * 3 * 8 * d * d,
+		FlopModel: "9D³ per pencil: whitened pencil forming 2D³, its generalized eigendecomposition ≈ 7D³ (Cholesky, two triangular solves, eigh)",
+		Check: "Corollary 3.1 (Gaussian noise leaves the curve unchanged), p = 0 equals the clean curve, " +
+			"and the pencil residual ‖s²Gx²v − μ(Gx∘Q)v‖ of three encoder directions of one mask in feature space",
+		Setup: func(env *Env, be backend.Backend) (*Case, error) {
+			st, err := fmnistStats(env, be, split, true)
+			if err != nil {
+				return nil, err
+			}
+			rg, err := closedform.NewRange(be, st, engine.DefaultRTol)
+			if err != nil {
+				return nil, err
+			}
+			noises := make([]closedform.Noise, 0, pencils)
+			for _, m := range masks {
+				noises = append(noises, m)
+			}
+			noises = append(noises, closedform.Gaussian{Sigma: 25})
+			opt := closedform.DenoiseOptions{Align: engine.AlignOptions{Center: true, Scale: engine.ScaleNorm}}
+			var clean *engine.Curve
+			var res []*closedform.DenoiseResult
+			c := &Case{}
+			c.Run = func() error {
+				var err error
+				clean, res, err = closedform.DenoiseGrid(be, rg, noises, opt)
+				return err
+			}
+			c.Check = func() error {
+				gauss := res[len(res)-1].Curve.Alignment
+				if err := closeSlices("Gaussian σ=25 vs clean", gauss, clean.Alignment, 1e-8); err != nil {
+					return err
+				}
+				if err := closeSlices("mask p=0 vs clean", res[0].Curve.Alignment, clean.Alignment, 1e-8); err != nil {
+					return err
+				}
+				// A mask of the middle of the grid, checked in feature space.
+				i := min(max(1, len(masks)/2), len(masks)-1)
+				return checkPencil(be, rg, st, masks[i], res[i], 3)
+			}
+			return c, nil
+		},
+	}
+}
+
+func closeSlices(name string, got, want []float64, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(got[i] - want[i]); !(d <= tol) {
+			return fmt.Errorf("%s: value %d is %.12g, want %.12g", name, i+1, got[i], want[i])
+		}
+	}
+	return nil
+}
+
+// checkPencil verifies s²·Gx·Gx·v = μ·G·v for the leading k encoder
+// directions, with G = Gx∘Q formed densely by the mask's own definition.
+func checkPencil(be backend.Backend, rg *closedform.Range, st *engine.Stats, m closedform.Mask, r *closedform.DenoiseResult, k int) error {
+	v, err := r.Encoder(be, rg, k)
+	if err != nil {
+		return err
+	}
+	mom, err := m.Moments(st)
+	if err != nil {
+		return err
+	}
+	d := st.D
+	s2 := mom.Scale * mom.Scale
+	col := make([]float64, d)
+	t, a, g := make([]float64, d), make([]float64, d), make([]float64, d)
+	for j := 0; j < k; j++ {
+		for i := 0; i < d; i++ {
+			col[i] = v.Data[i*v.Stride+j]
+		}
+		symMulVec(st.Gx, col, t)
+		symMulVec(st.Gx, t, a)
+		symMulVec(mom.G, col, g)
+		mu := r.Eigenvalues[j]
+		res, scale := 0.0, 0.0
+		for i := range a {
+			res += (s2*a[i] - mu*g[i]) * (s2*a[i] - mu*g[i])
+			scale += (s2 * a[i]) * (s2 * a[i])
+		}
+		if math.Sqrt(res) > 1e-6*math.Sqrt(scale) {
+			return fmt.Errorf("mask p=%.2f patch %d: direction %d: pencil residual %.3g of %.3g", m.P, m.PatchH, j, math.Sqrt(res), math.Sqrt(scale))
+		}
+	}
+	return nil
+}
+
+// rsvdScenario times rsvd.TopK on uncentred Fashion-MNIST and, as its
+// reference, NumPy's full eigh of the same Gram (through scikit-learn's
+// randomized_svd for the timing comparison).
+func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
+	n := map[string]int{"train": 60000, "test": 10000}[split]
+	const d = 784
+	opt := rsvd.Options{K: k, Oversample: 10, PowerIters: 2, Center: false, Seed: 1}
+	passes := opt.PowerIters + 2
+	flops := float64(passes) * 4 * float64(n) * d * float64(k+opt.Oversample)
+	model := fmt.Sprintf("%d passes × 4·N·D·(K+p): X·R and Xᵀ(X·R) per pass", passes)
+	exact := func(env *Env) ([]float64, error) {
+		v, err := env.Cached("fmnist-exact-eigenvalues/"+split, func() (any, error) {
+			st, err := fmnistStats(env, nil, split, false)
+			if err != nil {
+				return nil, err
+			}
+			e, err := engine.EighStats(gonumBackend(), st, engine.DefaultRTol, false)
+			if err != nil {
+				return nil, err
+			}
+			return e.Values, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return v.([]float64), nil
+	}
+	var out []Scenario
+	for _, b := range names {
+		out = append(out, Scenario{
+			Name: fmt.Sprintf("rsvd/%s/top%d/fmnist-%s", b, k, split), Group: GroupRSVD, Backend: b,
+			Params: map[string]any{"dataset": "fmnist-" + split, "k": k, "oversample": opt.Oversample, "power_iters": opt.PowerIters, "n": n, "d": d},
+			Flops:  flops, Bytes: float64(passes) * float64(n) * d, FlopModel: model,
+			Check: "every exact eigenvalue (full eigh of XᵀX) inside the method's own a-posteriori interval [λ̂, λ̂+error bound]",
+			Setup: func(env *Env, be backend.Backend) (*Case, error) {
+				want, err := exact(env)
+				if err != nil {
+					return nil, err
+				}
+				var res *rsvd.Result
+				c := &Case{Outcome: map[string]any{}}
+				c.Run = func() error {
+					src, err := data.FashionMNIST(env.Config.FashionMNISTDir, split)
+					if err != nil {
+						return err
+					}
+					res, err = rsvd.TopK(be, src, opt)
+					return err
+				}
+				c.Check = func() error {
+					c.Outcome["error_estimate"] = res.ErrorEstimate
+					for j, v := range res.Values {
+						slack := 1e-9 * want[0]
+						if want[j] < v-slack || want[j] > v+res.ValueErrors[j]+slack {
+							return fmt.Errorf("eigenvalue %d: exact %.12g outside [%.12g, %.12g]", j+1, want[j], v, v+res.ValueErrors[j])
+						}
+					}
+					return nil
+				}
+				return c, nil
+			},
+		})
+	}
+	dir := env.Config.FashionMNISTDir
+	prefix := map[string]string{"train": "train", "test": "t10k"}[split]
+	task := pyTask{"kind": "rsvd", "images": filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"), "rank": k,
+		"oversamples": opt.Oversample, "iters": opt.PowerIters}
+	out = append(out, pyScenario(Scenario{
+		Name: fmt.Sprintf("rsvd/sklearn/top%d/fmnist-%s", k, split), Group: GroupRSVD,
+		Params: map[string]any{"dataset": "fmnist-" + split, "k": k, "oversample": opt.Oversample, "power_iters": opt.PowerIters, "n": n, "d": d},
+		Flops:  flops, Bytes: float64(passes) * float64(n) * d, FlopModel: model,
+		Check: "scikit-learn's randomized_svd, load included; a sanity check of the reference: its top-10 σ² within 1% of the exact eigenvalues (a randomized method with 2 power iterations is not exact)",
+	}, task, func(raw json.RawMessage) error {
+		var got struct {
+			S []float64 `json:"singular_values"`
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			return err
+		}
+		want, err := exact(env)
+		if err != nil {
+			return err
+		}
+		for j := 0; j < min(10, len(got.S)); j++ {
+			if rel := math.Abs(got.S[j]*got.S[j]-want[j]) / want[j]; rel > 1e-2 {
+				return fmt.Errorf("σ²_%d = %.10g, exact eigenvalue %.10g (relative error %.2g)", j+1, got.S[j]*got.S[j], want[j], rel)
+			}
+		}
+		return nil
+	}))
+	return out
+}
+
+// gonumBackend is the pure-Go reference backend, always available.
+func gonumBackend() backend.Backend {
+	b, err := backend.Open("gonum", backend.Options{})
+	if err != nil {
+		panic("bench: the gonum backend must always open: " + err.Error())
+	}
+	return b
+}
+
+// optionalScenarios registers the denoising grid and the randomized SVD on
+// the plan's Fashion-MNIST split.
+func optionalScenarios(env *Env, names []string) []Scenario {
+	p := env.Plan
+	var out []Scenario
+	if p.Split == "" {
+		return nil
+	}
+	if len(p.DenoisePatches) > 0 {
+		for _, b := range names {
+			out = append(out, denoiseScenario(b, p.Split, p.DenoisePatches, p.DenoiseSteps))
+		}
+	}
+	if p.RSVDK > 0 {
+		out = append(out, rsvdScenarios(env, names, p.Split, p.RSVDK)...)
+	}
+	return out
+}

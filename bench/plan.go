@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// Plan is a suite: which sizes each scenario family measures and how hard
+// the timing tries.
+type Plan struct {
+	Name string
+	// Warmup is the number of untimed runs (the first is also the
+	// correctness check); MinRepeats and MaxRepeats bound the timed ones,
+	// and Budget is the timed seconds a scenario aims for between them.
+	Warmup, MinRepeats, MaxRepeats int
+	Budget                         time.Duration
+	// MaxScenario skips a scaling point whose extrapolated cost (warm-up plus
+	// MinRepeats runs) exceeds it; 0 means no limit.
+	MaxScenario time.Duration
+
+	// GemmN is the order of the square GEMM that measures each backend's
+	// ceiling; CPUGemmN, when set, replaces it on CPU backends (a GPU needs a
+	// larger product to hide the transfers its Gemm includes).
+	GemmN, CPUGemmN int
+	// Gram is the shape of the per-dtype Gram scenarios.
+	GramN, GramD int
+	GramDTypes   []string
+	// EighN are the orders of the eigh-per-backend series.
+	EighN []int
+	// FastD is D of the fast_gram_eigh comparison and FastN its N values
+	// (below, at and above D).
+	FastD int
+	FastN []int
+	// Split is the Fashion-MNIST split of the end-to-end alignment ("" for none).
+	Split string
+	// Synthetic is the synth spec of the labelled synthetic dataset of the
+	// end-to-end alignment against NumPy ("" for none).
+	Synthetic string
+	// DenoisePatches and DenoiseSteps are the Figure 7 grid (patch sizes,
+	// drop probabilities linspace(0, 0.99, steps)); no patches: no scenario.
+	DenoisePatches []int
+	DenoiseSteps   int
+	// RSVDK is the k of the randomized top-k scenario (0: none).
+	RSVDK int
+	// ScaleN are the N of the Gram-vs-N series (at D = ScaleND), ScaleD the D
+	// of the Gram-vs-D series (at N = ScaleDN).
+	ScaleN  []int
+	ScaleND int
+	ScaleD  []int
+	ScaleDN int
+	// Python are the timing settings of the NumPy references.
+	PyWarmup, PyMinRepeats, PyMaxRepeats int
+	PyBudget                             time.Duration
+	// PyGram and PyEigh add NumPy's XᵀX and eigh as references for the
+	// Gram and eigh tables.
+	PyGram, PyEigh bool
+	// PyEighMax bounds n of the NumPy eigh references (0: no bound): the
+	// references have no per-scenario limit, so the largest sizes are left
+	// to the Go side, which skips what does not fit.
+	PyEighMax int
+	// ImageNet is the counter-based stream of the moments pass (zero N for
+	// none) and ImageNetAlign the synth spec of the end-to-end alignment;
+	// CPUStreamRows bounds N on CPU backends, which could not finish the full
+	// stream in the suite's time.
+	ImageNet      StreamSpec
+	ImageNetAlign string
+	CPUStreamRows int
+	// StreamChunkRows is the engine's chunk for the streamed scenarios (0:
+	// the engine's default); larger chunks amortise per-chunk costs such as a
+	// GPU backend's accumulator download.
+	StreamChunkRows int
+}
+
+// Suites lists the suite names PlanFor knows.
+var Suites = []string{"quick", "standard", "imagenet"}
+
+// PlanFor returns the plan of a named suite.
+//
+//   - quick: a smoke test, under a minute on a 2-core machine; used by
+//     `make test`. It fails on a wrong answer, never on a time.
+//   - standard: what `make bench` runs to write BENCHMARKS.md; a few minutes
+//     on a 2-core machine.
+//   - imagenet: for the GPU machine: an ImageNet-64-sized (N = 1,281,167,
+//     D = 12,288) synthetic uint8 stream through the Gram and the alignment.
+func PlanFor(name string) (Plan, error) {
+	switch name {
+	case "quick":
+		return Plan{
+			Name: name, Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 300 * time.Millisecond, MaxScenario: 4 * time.Second,
+			GemmN: 512,
+			GramN: 4000, GramD: 256, GramDTypes: []string{"u8", "f32", "f64"},
+			EighN: []int{128, 256, 384},
+			FastD: 192, FastN: []int{32, 192, 576},
+			Split:          "test",
+			DenoisePatches: []int{2}, DenoiseSteps: 2,
+			RSVDK:  20,
+			ScaleN: []int{1000, 2000, 4000}, ScaleND: 256,
+			ScaleD: []int{64, 128, 256}, ScaleDN: 2000,
+			PyWarmup: 0, PyMinRepeats: 1, PyMaxRepeats: 1, PyBudget: time.Second,
+		}, nil
+	case "standard":
+		return Plan{
+			Name: name, Warmup: 1, MinRepeats: 2, MaxRepeats: 7, Budget: 2 * time.Second, MaxScenario: 30 * time.Second,
+			GemmN: 1536,
+			GramN: 60000, GramD: 784, GramDTypes: []string{"u8", "f32", "f64"},
+			EighN: []int{512, 784, 1024, 2048, 4096}, PyEighMax: 2048,
+			FastD: 512, FastN: []int{64, 512, 2048},
+			Split:          "train",
+			DenoisePatches: []int{1, 2, 4}, DenoiseSteps: 10,
+			RSVDK:     50,
+			Synthetic: "n=20000,h=32,w=32,c=1,classes=10,seed=1,dtype=u8",
+			ScaleN:    []int{7500, 15000, 30000}, ScaleND: 784, // and GramN = 60000
+			ScaleD: []int{256, 512, 1024, 2048}, ScaleDN: 10000,
+			PyWarmup: 1, PyMinRepeats: 2, PyMaxRepeats: 5, PyBudget: 3 * time.Second,
+			PyGram: true, PyEigh: true,
+		}, nil
+	case "imagenet":
+		return Plan{
+			Name: name, Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 20 * time.Second, MaxScenario: 100 * time.Second,
+			GemmN: 16384, CPUGemmN: 4096,
+			GramN: 200000, GramD: 3072, GramDTypes: []string{"u8", "f32"},
+			EighN:         []int{512, 2048, 4096, 8192, 12288}, // 512 calibrates the extrapolation
+			ImageNet:      StreamSpec{N: 1281167, H: 64, W: 64, C: 3, Classes: 1000, Seed: 1},
+			ImageNetAlign: "imagenet64",
+			CPUStreamRows: 32768, StreamChunkRows: 16384,
+		}, nil
+	}
+	return Plan{}, fmt.Errorf("unknown suite %q: want one of %v", name, Suites)
+}
+
+func planOf(cfg Config) (Plan, error) {
+	if cfg.Plan != nil {
+		p := *cfg.Plan
+		if p.Name == "" {
+			p.Name = "custom"
+		}
+		if p.MinRepeats < 1 {
+			return Plan{}, fmt.Errorf("plan %s: MinRepeats must be at least 1", p.Name)
+		}
+		return p, nil
+	}
+	return PlanFor(cfg.Suite)
+}

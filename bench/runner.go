@@ -1,0 +1,602 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// Scenario is one registered measurement: what it computes, how much work
+// that is, how to prepare it and how to know its answer is right.
+type Scenario struct {
+	// Name is unique within a run, e.g. "gram/openblas/u8/N=60000,D=784".
+	Name string
+	// Group is the table the result belongs to (GroupGram, GroupEigh, ...).
+	Group string
+	// Backend is the registry name the scenario runs on; empty for the
+	// NumPy references.
+	Backend string
+	Params  map[string]any
+	// Flops and Bytes are the model counts of the operation; FlopModel
+	// says how they were counted.
+	Flops, Bytes float64
+	FlopModel    string
+	// Check describes the reference the result is compared with.
+	Check string
+	// Ceiling marks the large GEMM whose rate is this backend's ceiling.
+	Ceiling bool
+	// Series, Size and Exponent place the scenario on a scaling curve: the
+	// runner skips it when the largest measured point of the same series and
+	// backend, extrapolated with Exponent, says it would exceed the plan's
+	// per-scenario limit.
+	Series   string
+	Size     float64
+	Exponent float64
+	// RateFrom names a group whose best measured rate on the same backend
+	// predicts this scenario's (eigendecomposition-bound work is far below
+	// the GEMM ceiling); empty: a fraction of the ceiling.
+	RateFrom string
+	// Skip, when set, is why the scenario cannot run in this build.
+	Skip string
+	// Setup prepares the inputs (untimed). be is nil for NumPy references.
+	// An error wrapping ErrSkip records a skip with its message.
+	Setup func(env *Env, be backend.Backend) (*Case, error)
+
+	python pyTask // the request of a NumPy reference (see pyScenario)
+	// pyPrepare writes the files a NumPy reference reads; it runs before
+	// the one invocation of the references.
+	pyPrepare func(*Env) error
+}
+
+// Case is a prepared scenario.
+type Case struct {
+	// Run is the timed operation; it must be repeatable and leave its
+	// result where Check finds it.
+	Run func() error
+	// Check compares the result of the latest Run with the scenario's
+	// reference. It is called after the first warm-up run, before any
+	// timing, and again after the last timed run.
+	Check func() error
+	// Close releases what Setup allocated (may be nil).
+	Close func()
+	// External, when set, holds timings measured by another process (the
+	// NumPy references); Run is then not called and Check judges the
+	// external result.
+	External *External
+	// Outcome collects facts about the answer (route chosen, rank) that the
+	// report shows next to the timing; Run or Check fill it.
+	Outcome map[string]any
+	// Flops, when Check leaves it positive, replaces the scenario's model
+	// count (for operations whose work depends on a choice made at run time).
+	Flops float64
+}
+
+// External are timings measured outside this process.
+type External struct {
+	Samples    []float64
+	CPUSeconds []float64
+	Warmup     int
+}
+
+// ErrSkip marks a scenario that cannot run here; the message says why.
+var ErrSkip = errors.New("skipped")
+
+// Skipf returns an error wrapping ErrSkip with a reason.
+func Skipf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrSkip, fmt.Sprintf(format, args...))
+}
+
+// Config selects what a run measures and where its side outputs go.
+type Config struct {
+	Suite string // quick, standard or imagenet
+	// Plan overrides the suite's sizes (tests use tiny ones); nil: PlanFor(Suite).
+	Plan *Plan
+	// Backends are registry names; empty means every registered backend
+	// (unavailable ones are reported with their reason).
+	Backends []string
+	Threads  int
+	// Python is the interpreter of the NumPy references ("" disables them)
+	// and Script the path of scripts/bench_reference.py ("" searches for it).
+	Python string
+	Script string
+	// FashionMNISTDir holds Debian's Fashion-MNIST files ("" for the default).
+	FashionMNISTDir string
+	// Scenarios, when set, replace the suite's own registrations (tests,
+	// and programs that measure their own operations with this runner).
+	Scenarios []Scenario
+	// Only, when set, keeps the scenarios whose name matches (each kept
+	// backend's ceiling GEMM always runs).
+	Only *regexp.Regexp
+	// PlotPath is where the scaling PNG goes ("" for none).
+	PlotPath string
+	// Command is recorded in the report as the exact command line.
+	Command string
+	// TempDir holds files the references read (synthetic data); "" uses
+	// the system's.
+	TempDir string
+	// Logf receives one line per scenario (nil: silent).
+	Logf func(format string, args ...any)
+}
+
+// Env is what scenarios share during one run: opened backends, loaded data,
+// the NumPy references' output and the results so far.
+type Env struct {
+	Config Config
+	Plan   Plan
+
+	backends map[string]backend.Backend
+	openErr  map[string]error
+	results  []Result
+	ceilings map[string]Ceiling
+	cache    map[string]any
+	python   *pythonRun
+	pyTasks  []pyTask
+	pyPrep   []func(*Env) error
+	cleanup  []func()
+}
+
+// Cached returns the value stored under key, computing it with make once.
+func (e *Env) Cached(key string, make func() (any, error)) (any, error) {
+	if v, ok := e.cache[key]; ok {
+		if err, isErr := v.(error); isErr {
+			return nil, err
+		}
+		return v, nil
+	}
+	v, err := make()
+	if err != nil {
+		e.cache[key] = err
+		return nil, err
+	}
+	e.cache[key] = v
+	return v, nil
+}
+
+// OnClose registers a function run when the whole suite is done.
+func (e *Env) OnClose(f func()) { e.cleanup = append(e.cleanup, f) }
+
+func (e *Env) logf(format string, args ...any) {
+	if e.Config.Logf != nil {
+		e.Config.Logf(format, args...)
+	}
+}
+
+// backendFor opens name once and remembers the outcome.
+func (e *Env) backendFor(name string) (backend.Backend, error) {
+	if b, ok := e.backends[name]; ok {
+		return b, nil
+	}
+	if err, ok := e.openErr[name]; ok {
+		return nil, err
+	}
+	b, err := backend.Open(name, backend.Options{Threads: e.Config.Threads})
+	if err != nil {
+		e.openErr[name] = err
+		return nil, err
+	}
+	e.backends[name] = b
+	return b, nil
+}
+
+// Run runs the configured suite and returns its report. The error is for a
+// run that could not happen at all; wrong answers are results with status
+// fail, counted in Report.Failures.
+func Run(cfg Config) (*Report, error) {
+	plan, err := planOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.FashionMNISTDir == "" {
+		cfg.FashionMNISTDir = defaultFashionMNISTDir
+	}
+	names := cfg.Backends
+	if len(names) == 0 {
+		names = backend.Names()
+	}
+	for _, n := range names {
+		if !contains(backend.Names(), n) {
+			return nil, fmt.Errorf("unknown backend %q (known: %s)", n, strings.Join(backend.Names(), ", "))
+		}
+	}
+	env := &Env{Config: cfg, Plan: plan, backends: map[string]backend.Backend{}, openErr: map[string]error{},
+		ceilings: map[string]Ceiling{}, cache: map[string]any{}}
+	defer func() {
+		for i := len(env.cleanup) - 1; i >= 0; i-- {
+			env.cleanup[i]()
+		}
+		for _, b := range env.backends {
+			if c, ok := b.(backend.Closer); ok {
+				c.Close()
+			}
+		}
+	}()
+	start := time.Now()
+	rep := &Report{SchemaVersion: SchemaVersion, Tool: "reconalign bench", Suite: plan.Name, Command: cfg.Command,
+		Started: start.UTC().Truncate(time.Second), Ceilings: env.ceilings,
+		Timing: Timing{Warmup: plan.Warmup, MinRepeats: plan.MinRepeats, MaxRepeats: plan.MaxRepeats,
+			BudgetS: plan.Budget.Seconds(), MaxScenario: plan.MaxScenario.Seconds()}}
+	rep.Machine = DescribeMachine()
+	rep.Software = describeSoftware()
+	// An unavailable backend is reported once, with its reason, and gets no
+	// scenarios.
+	var usable []string
+	for _, n := range names {
+		st := backend.Status{Name: n}
+		if b, err := env.backendFor(n); err != nil {
+			st.Reason = err.Error()
+			env.results = append(env.results, Result{Name: "backend/" + n, Group: "backend", Backend: n, Status: StatusSkip, Reason: err.Error()})
+			env.logf("%s", env.results[len(env.results)-1].line())
+		} else {
+			info := b.Info()
+			st.Available, st.Info = true, &info
+			usable = append(usable, n)
+		}
+		rep.Software.Backends = append(rep.Software.Backends, st)
+	}
+	names = usable
+
+	all := cfg.Scenarios
+	if all == nil {
+		all = buildScenarios(env, names)
+	}
+	scen := selectScenarios(all, cfg.Only)
+	if len(scen) == 0 {
+		return nil, fmt.Errorf("no scenario matches %q", cfg.Only)
+	}
+	env.pyTasks, env.pyPrep = collectPyTasks(scen)
+	for _, s := range scen {
+		r := env.run(s)
+		env.logf("%s", r.line())
+		env.results = append(env.results, r)
+	}
+	rep.Results = env.results
+	rep.Software.Python = env.pythonInfo()
+	derive(rep)
+	if cfg.PlotPath != "" {
+		paths, err := plotScaling(rep, cfg.PlotPath)
+		if err != nil {
+			env.logf("scaling plot: %v", err)
+		}
+		rep.Plots = append(rep.Plots, paths...)
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// List returns the names of the scenarios a run of cfg would measure, in
+// order, with the reason next to those that would be skipped for certain.
+func List(cfg Config) ([]string, error) {
+	plan, err := planOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.FashionMNISTDir == "" {
+		cfg.FashionMNISTDir = defaultFashionMNISTDir
+	}
+	names := cfg.Backends
+	if len(names) == 0 {
+		names = backend.Names()
+	}
+	env := &Env{Config: cfg, Plan: plan, backends: map[string]backend.Backend{}, openErr: map[string]error{},
+		ceilings: map[string]Ceiling{}, cache: map[string]any{}}
+	var out, usable []string
+	for _, n := range names {
+		if _, err := env.backendFor(n); err != nil {
+			out = append(out, "backend/"+n+"  (skip: "+err.Error()+")")
+		} else {
+			usable = append(usable, n)
+		}
+	}
+	for _, s := range selectScenarios(buildScenarios(env, usable), cfg.Only) {
+		line := s.Name
+		if s.Skip != "" {
+			line += "  (skip: " + s.Skip + ")"
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// selectScenarios applies the Only filter, keeping the ceiling of every
+// backend that still has a scenario.
+func selectScenarios(all []Scenario, only *regexp.Regexp) []Scenario {
+	if only == nil {
+		return all
+	}
+	need := map[string]bool{}
+	for _, s := range all {
+		if !s.Ceiling && only.MatchString(s.Name) {
+			need[s.Backend] = true
+		}
+	}
+	var out []Scenario
+	for _, s := range all {
+		if only.MatchString(s.Name) || (s.Ceiling && need[s.Backend]) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// run measures one scenario: set up, run once, check, warm up, time the
+// repeats, check again. A failed check discards the timings.
+func (e *Env) run(s Scenario) (r Result) {
+	r = Result{Name: s.Name, Group: s.Group, Backend: s.Backend, Params: s.Params, Flops: s.Flops,
+		Bytes: s.Bytes, FlopModel: s.FlopModel, Check: s.Check, Measured: "go"}
+	fail := func(format string, args ...any) Result {
+		r.Status, r.Reason = StatusFail, fmt.Sprintf(format, args...)
+		r.Samples, r.Seconds, r.GFlops, r.GBytesPerSecond, r.CeilingFraction, r.CPUSeconds = nil, nil, 0, 0, 0, 0
+		return r
+	}
+	skip := func(reason string) Result {
+		r.Status, r.Reason = StatusSkip, reason
+		return r
+	}
+	defer func() {
+		// A panic in a backend or a check is a failure of this scenario,
+		// not of the whole run.
+		if p := recover(); p != nil {
+			r = fail("panic: %v", p)
+		}
+	}()
+	if s.Skip != "" {
+		return skip(s.Skip)
+	}
+	var be backend.Backend
+	if s.Backend != "" {
+		var err error
+		if be, err = e.backendFor(s.Backend); err != nil {
+			return skip(err.Error())
+		}
+		r.Device = be.Info().Device
+	}
+	if reason := e.tooLong(s); reason != "" {
+		return skip(reason)
+	}
+	if reason := e.beyondCeiling(s); reason != "" {
+		return skip(reason)
+	}
+	c, err := s.Setup(e, be)
+	if errors.Is(err, ErrSkip) {
+		return skip(strings.TrimPrefix(err.Error(), ErrSkip.Error()+": "))
+	}
+	if err != nil {
+		return fail("setup: %v", err)
+	}
+	if c.Close != nil {
+		defer c.Close()
+	}
+	if c.External != nil {
+		r.Measured = "python"
+		if err := c.Check(); err != nil {
+			return fail("check: %v", err)
+		}
+		r.Warmup = c.External.Warmup
+		r.Samples = c.External.Samples
+		if len(c.External.CPUSeconds) > 0 {
+			r.CPUSeconds = median(c.External.CPUSeconds)
+		}
+		e.finish(&r, s, c)
+		return r
+	}
+	p := e.Plan
+	first, _, err := timeRun(c.Run)
+	if err != nil {
+		return fail("run: %v", err)
+	}
+	if err := c.Check(); err != nil {
+		return fail("check: %v", err)
+	}
+	r.Warmup = 1
+	// Long runs need no extra warm-up: the first one already paged in the
+	// data and sized the buffers.
+	for ; r.Warmup < p.Warmup && first < p.Budget.Seconds()/4; r.Warmup++ {
+		if _, _, err := timeRun(c.Run); err != nil {
+			return fail("run: %v", err)
+		}
+	}
+	repeats := timedRepeats(p, first)
+	var cpu []float64
+	for i := 0; i < repeats; i++ {
+		wall, used, err := timeRun(c.Run)
+		if err != nil {
+			return fail("run: %v", err)
+		}
+		r.Samples = append(r.Samples, wall)
+		cpu = append(cpu, used)
+	}
+	if err := c.Check(); err != nil {
+		return fail("check after the timed runs: %v", err)
+	}
+	r.CPUSeconds = median(cpu)
+	e.finish(&r, s, c)
+	return r
+}
+
+// finish fills the derived numbers of a checked result.
+func (e *Env) finish(r *Result, s Scenario, c *Case) {
+	r.Status = StatusOK
+	r.Outcome = c.Outcome
+	if c.Flops > 0 {
+		r.Flops = c.Flops
+	}
+	r.Repeats = len(r.Samples)
+	r.Seconds = Summarize(r.Samples)
+	if r.Seconds == nil || r.Seconds.Median <= 0 {
+		return
+	}
+	t := r.Seconds.Median
+	if r.Flops > 0 {
+		r.GFlops = r.Flops / t / 1e9
+	}
+	if r.Bytes > 0 {
+		r.GBytesPerSecond = r.Bytes / t / 1e9
+	}
+	if s.Ceiling && r.GFlops > 0 {
+		// The ceiling is the best rate the machine sustained, not the median.
+		e.ceilings[s.Backend] = Ceiling{Scenario: s.Name, GFlops: r.Flops / r.Seconds.Min / 1e9}
+	}
+	if c, ok := e.ceilings[s.Backend]; ok && s.Backend != "" && r.GFlops > 0 {
+		r.CeilingFraction = r.GFlops / c.GFlops
+	}
+}
+
+// timedRepeats sizes the timed runs from the first run's time: enough to
+// fill the budget, between MinRepeats and MaxRepeats, but never so many that
+// the scenario exceeds MaxScenario (at least one timed run always happens).
+func timedRepeats(p Plan, first float64) int {
+	n := p.MaxRepeats
+	if first > 0 {
+		n = int(p.Budget.Seconds() / first)
+	}
+	n = max(p.MinRepeats, min(p.MaxRepeats, n))
+	if p.MaxScenario > 0 && first > 0 {
+		n = min(n, int((p.MaxScenario.Seconds()-first)/first))
+	}
+	return max(1, n)
+}
+
+// timeRun runs f once and returns its wall-clock and CPU seconds.
+func timeRun(f func() error) (wall, cpu float64, err error) {
+	runtime.GC() // garbage from setup must not be collected inside the timer
+	c0 := processCPUSeconds()
+	t0 := time.Now()
+	err = f()
+	wall = time.Since(t0).Seconds()
+	cpu = processCPUSeconds() - c0
+	return wall, cpu, err
+}
+
+// seriesPoint returns the index of the largest measured point below s of
+// its scaling series on the same backend, or -1.
+func (e *Env) seriesPoint(s Scenario) int {
+	if s.Series == "" || s.Size <= 0 || s.Exponent <= 0 {
+		return -1
+	}
+	best := -1
+	for i, r := range e.results {
+		if r.Status != StatusOK || r.Backend != s.Backend || r.Params["series"] != s.Series || r.Seconds == nil || sizeOf(r) >= s.Size {
+			continue
+		}
+		if best < 0 || sizeOf(r) > sizeOf(e.results[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+// tooLong says why a scaling scenario is skipped: the largest measured
+// point of its series, extrapolated, exceeds the per-scenario limit.
+func (e *Env) tooLong(s Scenario) string {
+	i := e.seriesPoint(s)
+	if i < 0 || e.Plan.MaxScenario <= 0 {
+		return ""
+	}
+	ref := e.results[i]
+	one := ref.Seconds.Median * math.Pow(s.Size/sizeOf(ref), s.Exponent)
+	// The checked run plus one timed run is the least a measurement needs.
+	if 2*one <= e.Plan.MaxScenario.Seconds() {
+		return ""
+	}
+	return fmt.Sprintf("estimated %.0f s per run (extrapolated from size %g at %.2f s with exponent %g): two runs exceed this suite's %.0f s per scenario",
+		one, sizeOf(ref), ref.Seconds.Median, s.Exponent, e.Plan.MaxScenario.Seconds())
+}
+
+// beyondCeiling says why a scenario is skipped unmeasured: even at the best
+// rate its backend has shown in this run (on the group named by RateFrom
+// when set, else on anything, the ceiling included), one checked and one
+// timed run would exceed the per-scenario limit. A point of a scaling series
+// with a measured smaller point is judged by tooLong instead.
+func (e *Env) beyondCeiling(s Scenario) string {
+	c, ok := e.ceilings[s.Backend]
+	if s.Ceiling || !ok || s.Flops <= 0 || e.Plan.MaxScenario <= 0 || e.seriesPoint(s) >= 0 {
+		return ""
+	}
+	rate, basis := c.GFlops, fmt.Sprintf("this backend's %.1f GFLOP/s ceiling", c.GFlops)
+	best, bestGroup := 0.0, ""
+	for _, r := range e.results {
+		if r.Status == StatusOK && r.Backend == s.Backend && (s.RateFrom == "" || r.Group == s.RateFrom) && r.GFlops > best {
+			best, bestGroup = r.GFlops, r.Group
+		}
+	}
+	switch {
+	case s.RateFrom != "" && best > 0:
+		rate, basis = best, fmt.Sprintf("this backend's best %s rate here, %.1f GFLOP/s", s.RateFrom, best)
+	case s.RateFrom == "" && best > rate:
+		rate, basis = best, fmt.Sprintf("this backend's best rate here (%s), %.1f GFLOP/s", bestGroup, best)
+	}
+	one := s.Flops / (rate * 1e9)
+	if 2*one <= e.Plan.MaxScenario.Seconds() {
+		return ""
+	}
+	return fmt.Sprintf("estimated ≥ %.0f s per run (%.3g flops at %s): two runs exceed this suite's %.0f s per scenario",
+		one, s.Flops, basis, e.Plan.MaxScenario.Seconds())
+}
+
+func sizeOf(r Result) float64 {
+	switch v := r.Params["size"].(type) {
+	case int:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+// line is the one-line progress note of a result.
+func (r Result) line() string {
+	switch r.Status {
+	case StatusSkip:
+		return fmt.Sprintf("skip  %-52s %s", r.Name, r.Reason)
+	case StatusFail:
+		return fmt.Sprintf("FAIL  %-52s %s", r.Name, r.Reason)
+	}
+	s := fmt.Sprintf("ok    %-52s %9s  [%s … %s] ×%d", r.Name, fmtSeconds(r.Seconds.Median), fmtSeconds(r.Seconds.Min), fmtSeconds(r.Seconds.Max), r.Repeats)
+	if r.GFlops > 0 {
+		s += fmt.Sprintf("  %7.1f GFLOP/s", r.GFlops)
+	}
+	if r.CeilingFraction > 0 {
+		s += fmt.Sprintf("  %3.0f%% of ceiling", 100*r.CeilingFraction)
+	}
+	return s
+}
+
+// fmtSeconds prints a duration with three significant digits.
+func fmtSeconds(s float64) string {
+	switch {
+	case s >= 100:
+		return fmt.Sprintf("%.0f s", s)
+	case s >= 1:
+		return fmt.Sprintf("%.3g s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3g ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.3g µs", s*1e6)
+	}
+}
+
+// sortedKeys of a map, for stable output.
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for key := range m {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return k
+}

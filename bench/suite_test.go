@@ -1,0 +1,355 @@
+package bench
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/reconalign/reconalign/data"
+)
+
+func TestSummarizeMatchesNumPyPercentiles(t *testing.T) {
+	// numpy.percentile([4, 1, 3, 2], [25, 50, 75]) = [1.75, 2.5, 3.25]
+	s := Summarize([]float64{4, 1, 3, 2})
+	if s.Median != 2.5 || s.Q1 != 1.75 || s.Q3 != 3.25 || s.Min != 1 || s.Max != 4 {
+		t.Fatalf("%+v", s)
+	}
+	if s := Summarize([]float64{7}); s.Median != 7 || s.Q1 != 7 || s.Max != 7 {
+		t.Fatalf("one sample: %+v", s)
+	}
+	if Summarize(nil) != nil {
+		t.Fatal("summary of no samples")
+	}
+}
+
+func TestLogLogSlope(t *testing.T) {
+	x := []float64{100, 200, 400, 800}
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = 3e-9 * math.Pow(v, 2.5)
+	}
+	b, err := LogLogSlope(x, y)
+	if err != nil || math.Abs(b-2.5) > 1e-12 {
+		t.Fatalf("slope %v, %v", b, err)
+	}
+	if _, err := LogLogSlope([]float64{5, 5}, []float64{1, 2}); err == nil {
+		t.Error("equal sizes fitted")
+	}
+	if _, err := LogLogSlope([]float64{1}, []float64{1}); err == nil {
+		t.Error("one point fitted")
+	}
+}
+
+// The stream's rows do not depend on the chunking and agree with its closed
+// form, so a streamed Gram can be checked entry by entry.
+func TestStreamClosedForm(t *testing.T) {
+	st := Stream{Spec: StreamSpec{N: 301, H: 3, W: 5, C: 3, Classes: 7, Seed: 9}}
+	d := st.Spec.D()
+	read := func(rows int) ([]uint8, []int) {
+		r, err := st.Open(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x []uint8
+		var l []int
+		for {
+			b, err := r.Next()
+			if err == io.EOF {
+				return x, l
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			x = append(x, b.X.U8...)
+			l = append(l, b.Labels...)
+		}
+	}
+	x1, l1 := read(1000)
+	x2, l2 := read(7)
+	if string(x1) != string(x2) || len(l1) != 301 {
+		t.Fatal("rows depend on the chunk size")
+	}
+	counts := make([]int, 7)
+	for i := 0; i < 301; i++ {
+		if l1[i] != l2[i] || l1[i] != st.Label(i) {
+			t.Fatalf("label %d", i)
+		}
+		counts[l1[i]]++
+		for j := 0; j < d; j++ {
+			if x1[i*d+j] != st.Pixel(i, j) {
+				t.Fatalf("pixel (%d,%d): %d vs closed form %d", i, j, x1[i*d+j], st.Pixel(i, j))
+			}
+		}
+	}
+	for c, n := range counts {
+		if n < 20 {
+			t.Errorf("class %d has %d of 301 samples: labels are not spread", c, n)
+		}
+	}
+	for _, p := range [][2]int{{0, 0}, {3, 40}, {44, 44}} {
+		want := 0.0
+		for i := 0; i < 301; i++ {
+			want += float64(x1[i*d+p[0]]) * float64(x1[i*d+p[1]])
+		}
+		if got := st.GramEntry(p[0], p[1]); got != want {
+			t.Fatalf("GramEntry%v = %g, want %g", p, got, want)
+		}
+	}
+	var _ data.Source = st
+	if _, err := (Stream{Spec: StreamSpec{N: 1, H: 1, W: 1, C: 1}}).Open(8); err == nil {
+		t.Error("a stream with no classes opened")
+	}
+}
+
+func TestMergeMarkdownKeepsOtherSections(t *testing.T) {
+	sec := func(key, body string) string {
+		return markBegin + key + " -->\n" + body + "\n" + markEnd + key + " -->\n"
+	}
+	old := "# Old title typed by someone\n\n" + sec("standard-cpu", "old cpu") + "\n" + sec("imagenet-gpu", "gpu run") +
+		markBegin + "broken -->\nno end marker\n"
+	out := MergeMarkdown([]byte(old), "standard-cpu", sec("standard-cpu", "new cpu"))
+	if !strings.HasPrefix(out, mdPreamble) || strings.Contains(out, "Old title") {
+		t.Error("preamble not regenerated")
+	}
+	if strings.Contains(out, "old cpu") || !strings.Contains(out, "new cpu") || !strings.Contains(out, "gpu run") {
+		t.Errorf("sections not merged:\n%s", out)
+	}
+	if strings.Index(out, "new cpu") > strings.Index(out, "gpu run") {
+		t.Error("section order changed")
+	}
+	out2 := MergeMarkdown([]byte(out), "quick-cpu", sec("quick-cpu", "quick"))
+	if !strings.Contains(out2, "new cpu") || !strings.Contains(out2, "gpu run") || !strings.HasSuffix(out2, sec("quick-cpu", "quick")) {
+		t.Errorf("new section not appended:\n%s", out2)
+	}
+	if MergeMarkdown([]byte(out2), "quick-cpu", sec("quick-cpu", "quick")) != out2 {
+		t.Error("merging the same section twice is not idempotent")
+	}
+}
+
+// A run of every built-in family at tiny sizes: all checks pass, every
+// derived table is filled, and the report survives JSON with the
+// documented top-level keys.
+func TestTinySuiteEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	rep, err := Run(Config{Plan: tinyPlan(), Backends: []string{"gonum"}, PlotPath: filepath.Join(dir, "scaling.png"),
+		Command: "reconalign bench --test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Status != StatusOK {
+			t.Errorf("%s: %s: %s", r.Name, r.Status, r.Reason)
+		}
+	}
+	if c, ok := rep.Ceilings["gonum"]; !ok || c.GFlops <= 0 {
+		t.Fatalf("no ceiling: %+v", rep.Ceilings)
+	}
+	if len(rep.Routes) != 3 {
+		t.Fatalf("%d route comparisons, want 3", len(rep.Routes))
+	}
+	for _, c := range rep.Routes {
+		want := RouteDirect
+		if c.N < c.D {
+			want = RouteDual
+		}
+		if c.Auto != want {
+			t.Errorf("N=%d D=%d: engine chose %q, want %q", c.N, c.D, c.Auto, want)
+		}
+	}
+	series := map[string]bool{}
+	for _, f := range rep.Fits {
+		series[f.Series] = true
+		if len(f.Points) != 3 || math.IsNaN(f.Exponent) {
+			t.Errorf("fit %+v", f)
+		}
+	}
+	if !series[SeriesGramN] || !series[SeriesGramD] || !series[SeriesEigh] {
+		t.Errorf("fits for %v", series)
+	}
+	if len(rep.Plots) != 3 {
+		t.Fatalf("plots %v, want one per series", rep.Plots)
+	}
+	for _, p := range rep.Plots {
+		if st, err := os.Stat(p); err != nil || st.Size() < 1000 {
+			t.Fatalf("plot %s: %v", p, err)
+		}
+	}
+
+	path := filepath.Join(dir, "r.json")
+	if err := rep.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Results) != len(rep.Results) || back.Results[0].Seconds.Median != rep.Results[0].Seconds.Median {
+		t.Fatal("JSON round trip lost results")
+	}
+	raw, _ := os.ReadFile(path)
+	var top map[string]json.RawMessage
+	json.Unmarshal(raw, &top)
+	var keys []string
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	// The documented schema (doc.go); plots is omitted when empty.
+	want := "ceilings claims command comparisons failures fits machine plots results routes schema_version seconds software started suite timing tool"
+	if strings.Join(keys, " ") != want {
+		t.Errorf("top-level keys\n%s\nwant\n%s", strings.Join(keys, " "), want)
+	}
+
+	md := Markdown(rep, dir)
+	for _, s := range []string{"### Machine and software", "### Machine ceiling", "### The Gram per backend", "### eigh per backend",
+		"### fast_gram_eigh", "### Scaling", "(scaling-gram_vs_n.png)", "reconalign bench --test", "### Method", "### Claims"} {
+		if !strings.Contains(md, s) {
+			t.Errorf("markdown lacks %q", s)
+		}
+	}
+	mdPath := filepath.Join(dir, "BENCHMARKS.md")
+	if err := WriteMarkdown(rep, mdPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(rep, mdPath); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(mdPath)
+	if strings.Count(string(b), markBegin) != 1 {
+		t.Error("writing the same suite twice duplicated its section")
+	}
+	if _, err := ReadJSON(mdPath); err == nil {
+		t.Error("markdown read as a report")
+	}
+}
+
+func TestGoldensAgreeWithTheIssue(t *testing.T) {
+	// Printed in the foundation issue (Fashion-MNIST train, not centred,
+	// gram form, squared scale).
+	g, err := fmnistGolden("train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := map[int]float64{1: 0.143203, 10: 0.729984, 100: 0.949021, 784: 1}
+	paper := map[int]float64{10: 0.465129, 784: 0.637177}
+	for i, k := range g.K {
+		if w, ok := full[k]; ok && math.Abs(g.Full[i]-w) > 5e-7 {
+			t.Errorf("full(%d) = %.7f, issue %.6f", k, g.Full[i], w)
+		}
+		if w, ok := paper[k]; ok && math.Abs(g.Papercode[i]-w) > 5e-7 {
+			t.Errorf("papercode(%d) = %.7f, issue %.6f", k, g.Papercode[i], w)
+		}
+	}
+	if g.Rank != 784 {
+		t.Errorf("rank %d", g.Rank)
+	}
+	if _, err := fmnistGolden("validation"); err == nil {
+		t.Error("unknown split accepted")
+	}
+}
+
+func TestFig7Grid(t *testing.T) {
+	g := Fig7Grid(data.Shape{H: 28, W: 28, C: 1}, []int{1, 2, 4}, 10)
+	if len(g) != 30 || g[0].P != 0 || math.Abs(g[9].P-0.99) > 1e-15 || math.Abs(g[1].P-0.11) > 1e-15 || g[10].PatchH != 2 || g[29].PatchW != 4 {
+		t.Fatalf("%+v", g)
+	}
+}
+
+func TestClaims(t *testing.T) {
+	res := func(name, b string, med float64) Result {
+		return Result{Name: name, Group: GroupAlign, Backend: b, Status: StatusOK, Seconds: &Summary{Median: med, Min: med, Max: med}}
+	}
+	rep := &Report{Results: []Result{
+		res("align/openblas/fmnist-train", "openblas", 1),
+		res("align/gonum/fmnist-train", "gonum", 9),
+		res("align/numpy_sweep/fmnist-train", "", 20),
+		res("align/numpy_moments/fmnist-train", "", 0.9),
+	}}
+	derive(rep)
+	status := map[string]string{}
+	for _, c := range rep.Claims {
+		status[c.Statement[:20]] = c.Status
+	}
+	got := []string{rep.Claims[0].Status, rep.Claims[1].Status, rep.Claims[2].Status, rep.Claims[3].Status}
+	want := []string{"holds", "fails", "fails", "not measured"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("claims %v, want %v:\n%+v", got, want, rep.Claims)
+	}
+	if r, ok := ratio(rep.Comparisons, "align/openblas/fmnist-train", "align/numpy_sweep/fmnist-train"); !ok || r != 20 {
+		t.Fatalf("ratio %v %v", r, ok)
+	}
+}
+
+// The NumPy side, when this machine has it: gram and eigh references and a
+// tiny synthetic alignment whose engine curve is checked against NumPy's
+// sweep of the same files.
+func TestNumPyReferences(t *testing.T) {
+	if err := exec.Command(DefaultPython, "-c", "import numpy, threadpoolctl").Run(); err != nil {
+		t.Skipf("no NumPy at %s: %v", DefaultPython, err)
+	}
+	script, err := filepath.Abs(filepath.Join("..", ReferenceScript))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Plan{Name: "tiny-python", Warmup: 1, MinRepeats: 1, MaxRepeats: 2, Budget: 0,
+		GemmN: 32, GramN: 200, GramD: 16, GramDTypes: []string{"u8", "f64"}, EighN: []int{24},
+		PyGram: true, PyEigh: true, PyMinRepeats: 1, PyMaxRepeats: 2, PyBudget: 0,
+		Synthetic: "n=400,h=6,w=6,c=1,classes=4,seed=3,dtype=u8"}
+	rep, err := Run(Config{Plan: p, Backends: []string{"gonum"}, Python: DefaultPython, Script: script, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Software.Python == nil || !rep.Software.Python.Available || rep.Software.Python.NumPy == "" {
+		t.Fatalf("python info %+v", rep.Software.Python)
+	}
+	names := 0
+	for _, r := range rep.Results {
+		if r.Status != StatusOK {
+			t.Errorf("%s: %s: %s", r.Name, r.Status, r.Reason)
+		}
+		if r.Measured == "python" {
+			names++
+		}
+	}
+	if names != 5 {
+		t.Errorf("%d NumPy results, want 5 (2 Gram, 1 eigh, sweep, moments)", names)
+	}
+	if _, ok := ratio(rep.Comparisons, "align/gonum/synthetic-400x36", "align/numpy_sweep/synthetic-400x36"); !ok {
+		t.Errorf("no engine/NumPy ratio: %+v", rep.Comparisons)
+	}
+}
+
+// The ImageNet-suite families at toy sizes on a CPU backend: the stream
+// pass, the streamed moments checked against the closed form, and the
+// synthetic alignment, with the CPU prefix rule.
+func TestImageNetFamiliesSmall(t *testing.T) {
+	p := &Plan{Name: "tiny-imagenet", Warmup: 1, MinRepeats: 1, MaxRepeats: 2, GemmN: 32,
+		ImageNet:      StreamSpec{N: 5000, H: 4, W: 4, C: 3, Classes: 10, Seed: 1},
+		ImageNetAlign: "n=5000,h=4,w=4,c=3,classes=5,seed=2", CPUStreamRows: 400}
+	rep, err := Run(Config{Plan: p, Backends: []string{"gonum"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rep.Results {
+		names = append(names, r.Name)
+		if r.Status != StatusOK {
+			t.Errorf("%s: %s: %s", r.Name, r.Status, r.Reason)
+		}
+	}
+	want := []string{"gemm/gonum/n=32", "imagenet/generate/N=5000,D=48",
+		"imagenet/moments/gonum/N=100,D=48", "imagenet/moments/gonum/N=400,D=48",
+		"imagenet/align/gonum/synthetic/N=100,D=48", "imagenet/align/gonum/synthetic/N=400,D=48"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("scenarios\n%v\nwant\n%v", names, want)
+	}
+	if r := rep.Find("imagenet/generate/N=5000,D=48"); r.GBytesPerSecond <= 0 {
+		t.Errorf("generation rate %+v", r)
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A minimal bench run through the CLI: one ceiling, no NumPy, both outputs.
+func TestBenchWritesJSONAndMarkdown(t *testing.T) {
+	dir := t.TempDir()
+	js, md := filepath.Join(dir, "b.json"), filepath.Join(dir, "BENCHMARKS.md")
+	_, stderr, ok := run(t, "bench", "--suite", "quick", "--backend", "gonum", "--only", "^gemm/", "--python", "",
+		"--json", js, "--markdown", md)
+	if !ok {
+		t.Fatalf("bench failed:\n%s", stderr)
+	}
+	var rep struct {
+		SchemaVersion int    `json:"schema_version"`
+		Command       string `json:"command"`
+		Failures      int    `json:"failures"`
+		Results       []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.SchemaVersion != 1 || rep.Failures != 0 || len(rep.Results) != 1 || rep.Results[0].Name != "gemm/gonum/n=512" || rep.Results[0].Status != "ok" {
+		t.Fatalf("report %+v", rep)
+	}
+	if !strings.Contains(rep.Command, "bench --suite quick --backend gonum --only '^gemm/'") {
+		t.Errorf("command line recorded as %q", rep.Command)
+	}
+	m, err := os.ReadFile(md)
+	if err != nil || !strings.Contains(string(m), "<!-- reconalign-bench:begin quick-") || !strings.Contains(string(m), "| gonum | 512 |") {
+		t.Fatalf("markdown:\n%s %v", m, err)
+	}
+}
+
+func TestBenchBadFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "--suite", "huge"}, "unknown suite"},
+		{[]string{"bench", "--backend", "nosuch"}, "unknown backend"},
+		{[]string{"bench", "--only", "("}, "--only"},
+		{[]string{"bench", "--only", "no-such-scenario", "--python", ""}, "no scenario matches"},
+	} {
+		_, stderr, ok := run(t, c.args...)
+		if ok || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: ok=%v, stderr %q, want an error mentioning %q", c.args, ok, stderr, c.want)
+		}
+	}
+	out, _, ok := run(t, "bench", "--suite", "standard", "--list")
+	if !ok || !strings.Contains(out, "align/gonum/fmnist-train") || !strings.Contains(out, "fast_gram_eigh/gonum/auto/") {
+		t.Errorf("--list:\n%s", out)
+	}
+}
