@@ -2,13 +2,16 @@ package data
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	// A drop-in for compress/gzip that decompresses about a quarter faster;
+	// decompression is the serial part of reading IDX files.
+	"github.com/klauspost/compress/gzip"
 )
 
 // array is an n-dimensional array stored in a file: its element type, its

@@ -94,34 +94,20 @@ func (m *Moments) Add(be backend.Backend, b data.Batch) error {
 	if m.Shift == nil {
 		m.Shift, m.Integer = provisionalMean(x)
 	}
+	if cap(m.buf) < x.N*x.D {
+		m.buf = make([]float64, x.N*x.D)
+	}
+	xs := m.shiftedSums(x, b.Labels)
+	d := m.D
+	// A device backend gets the compact original chunk to upload (and its own
+	// exact uint8 arithmetic); a CPU backend takes the shifted float64 rows
+	// just made, so the chunk is converted once.
 	if s, ok := be.(backend.GramStreamer); ok && m.streaming {
 		if err := s.GramChunk(x, m.Shift); err != nil {
 			return err
 		}
-	} else if err := be.GramAdd(m.G, x, m.Shift); err != nil {
+	} else if err := be.GramAdd(m.G, backend.Chunk{N: x.N, D: d, F64: xs}, nil); err != nil {
 		return err
-	}
-	// The remaining sums are O(N·(D+C)) for labels: plain Go, in the same
-	// shifted float64 rows that the Gram saw.
-	if cap(m.buf) < x.N*x.D {
-		m.buf = make([]float64, x.N*x.D)
-	}
-	xs := x.Float64(m.buf, m.Shift)
-	d := m.D
-	for i := 0; i < x.N; i++ {
-		row := xs[i*d : (i+1)*d]
-		for j, v := range row {
-			m.Sx[j] += v
-		}
-		if b.Labels != nil && m.C > 0 {
-			l := b.Labels[i]
-			mr := m.M.Data[l*d : (l+1)*d]
-			for j, v := range row {
-				mr[j] += v
-			}
-			m.Gy.Data[l*m.C+l]++
-			m.Sy[l]++
-		}
 	}
 	if b.Targets != nil && m.C > 0 {
 		y := blas64.General{Rows: x.N, Cols: m.C, Stride: m.C, Data: b.Targets}
@@ -138,6 +124,45 @@ func (m *Moments) Add(be backend.Backend, b data.Batch) error {
 	}
 	m.N += x.N
 	return nil
+}
+
+// shiftedSums writes the chunk minus the shift into m.buf as float64 rows
+// and, in the same pass, adds them to Σ(x−s) and to the label rows of
+// Σy(x−s)ᵀ (with the label counts). It returns the shifted rows.
+func (m *Moments) shiftedSums(x backend.Chunk, labels []int) []float64 {
+	d := m.D
+	xs := m.buf[:x.N*d]
+	shift, sx := m.Shift, m.Sx
+	for i := 0; i < x.N; i++ {
+		row := xs[i*d : (i+1)*d : (i+1)*d]
+		switch x.DType() {
+		case backend.U8:
+			for j, v := range x.U8[i*d : (i+1)*d] {
+				row[j] = float64(v) - shift[j]
+			}
+		case backend.F32:
+			for j, v := range x.F32[i*d : (i+1)*d] {
+				row[j] = float64(v) - shift[j]
+			}
+		default:
+			for j, v := range x.F64[i*d : (i+1)*d] {
+				row[j] = v - shift[j]
+			}
+		}
+		for j, v := range row {
+			sx[j] += v
+		}
+		if labels != nil && m.C > 0 {
+			l := labels[i]
+			mr := m.M.Data[l*d : (l+1)*d : (l+1)*d]
+			for j, v := range row {
+				mr[j] += v
+			}
+			m.Gy.Data[l*m.C+l]++
+			m.Sy[l]++
+		}
+	}
+	return xs
 }
 
 // provisionalMean is the mean of the first chunk, rounded to integers for

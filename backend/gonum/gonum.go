@@ -57,10 +57,15 @@ func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) er
 	if x.N == 0 || x.D == 0 {
 		return nil
 	}
-	if cap(b.buf) < x.N*x.D {
-		b.buf = make([]float64, x.N*x.D)
+	var xf blas64.General
+	if x.DType() == backend.F64 && shift == nil {
+		xf = blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.F64} // already what the kernel reads
+	} else {
+		if cap(b.buf) < x.N*x.D {
+			b.buf = make([]float64, x.N*x.D)
+		}
+		xf = blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.Float64(b.buf, shift)}
 	}
-	xf := blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.Float64(b.buf, shift)}
 	b.gram.GramUpper(xf.Rows, xf.Cols, xf.Data, xf.Stride, g.Data, g.Stride, b.threads)
 	return nil
 }
