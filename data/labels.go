@@ -221,3 +221,10 @@ func (r *targetReader) Close() error {
 	}
 	return err
 }
+
+// Resident: labels are slices of a resident array, so batches stay valid
+// exactly when the data reader's do.
+func (r *labeledReader) Resident() bool {
+	rr, ok := r.Reader.(Resident)
+	return ok && rr.Resident()
+}

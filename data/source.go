@@ -82,3 +82,10 @@ type Reader interface {
 	Next() (Batch, error)
 	Close() error
 }
+
+// Resident is implemented by readers of data already in memory: the batches
+// they return stay valid for the whole pass, so a consumer may keep them
+// without copying and gains nothing from reading ahead.
+type Resident interface {
+	Resident() bool
+}

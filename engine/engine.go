@@ -239,6 +239,34 @@ func (e *Engine) pass(src data.Source, fn func(data.Batch) error) error {
 		return err
 	}
 	defer r.Close()
+	done := 0
+	start := time.Now()
+	handle := func(b data.Batch) error {
+		if err := fn(b); err != nil {
+			return fmt.Errorf("%s: rows %d..%d: %w", meta.Name, done, done+b.X.N, err)
+		}
+		done += b.X.N
+		if e.opts.Progress != nil {
+			e.opts.Progress(done, meta.N)
+		}
+		return nil
+	}
+	defer func() { e.opts.Logf("pass over %s: %d rows in %.2fs", meta.Name, done, time.Since(start).Seconds()) }()
+	if rr, ok := r.(data.Resident); ok && rr.Resident() {
+		// In-memory data: batches stay valid, so no copy and no read-ahead.
+		for {
+			b, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := handle(b); err != nil {
+				return err
+			}
+		}
+	}
 	type item struct {
 		b   data.Batch
 		err error
@@ -272,25 +300,18 @@ func (e *Engine) pass(src data.Source, fn func(data.Batch) error) error {
 			}
 		}
 	}()
-	done := 0
-	start := time.Now()
 	for it := range ch {
 		if errors.Is(it.err, io.EOF) {
-			break
+			return nil
 		}
 		if it.err != nil {
 			return it.err
 		}
-		if err := fn(it.b); err != nil {
-			return fmt.Errorf("%s: rows %d..%d: %w", meta.Name, done, done+it.b.X.N, err)
+		if err := handle(it.b); err != nil {
+			return err
 		}
-		done += it.b.X.N
 		free <- it.b
-		if e.opts.Progress != nil {
-			e.opts.Progress(done, meta.N)
-		}
 	}
-	e.opts.Logf("pass over %s: %d rows in %.2fs", meta.Name, done, time.Since(start).Seconds())
 	return nil
 }
 
