@@ -77,14 +77,15 @@ bench-quick: _build
 bench: deps _build
 	$(BIN) bench --suite standard --markdown BENCHMARKS.md --json out/bench.json
 
-# Builds what the GPU machine runs (it has no Go): see scripts/gpu-check.sh.
+# Builds what the GPU machine runs (it has no Go, and maybe no OpenBLAS, so
+# these binaries use the pure-Go CPU backend): see scripts/gpu-check.sh.
+# Device call: carry [".gpu"], command "bash scripts/gpu-check.sh", timeout 420 s.
 gpu-check:
 	@mkdir -p .gpu
-	$(GO) test $(TAGS) -c -o .gpu/cuda.test ./backend/cuda
-	$(GO) test $(TAGS) -c -o .gpu/engine.test ./engine
-	$(GO) build $(TAGS) -o .gpu/reconalign ./cmd/reconalign
-	cp scripts/gpu-check.sh .gpu/
-	@echo "built .gpu/: on the GPU machine run  bash scripts/gpu-check.sh"
+	$(GO) test -c -o .gpu/cuda.test ./backend/cuda
+	$(GO) test -c -o .gpu/engine.test ./engine
+	$(GO) build -o .gpu/reconalign ./cmd/reconalign
+	@ls -la .gpu; echo "built .gpu/: on the GPU machine run  bash scripts/gpu-check.sh"
 
 golden:
 	$(PY) scripts/golden_alignment.py engine/testdata/golden_alignment.json

@@ -10,7 +10,11 @@
 # Steps (each bounded by a timeout; the whole check stays under 5 minutes):
 #   1. .gpu/cuda.test -test.v with RECONALIGN_REQUIRE_GPU=1, so that a GPU
 #      backend that fails to open FAILS instead of skipping;
-#   2. .gpu/reconalign devices (the hardware report).
+#   2. .gpu/reconalign devices (the hardware report);
+#   3. .gpu/engine.test -test.run TestGPUCheck: Gram per precision at
+#      D = 12,288 (65,536 rows), eigh 4,096 and 12,288, and the end-to-end
+#      alignment of an ImageNet-64-sized uint8 dataset in host RAM;
+#   4. scripts/gpu_reference_torch.py: PyTorch doing the same work.
 # Logs go to $OUT (the device call's output folder) when it is set, else to
 # .gpu/logs. A summary table is printed last; the exit status is non-zero when
 # any step failed.
@@ -54,7 +58,7 @@ if command -v nvidia-smi >/dev/null; then
 	nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv,noheader
 fi
 
-step cuda-test 240 "$BIN/cuda.test" -test.v -test.timeout=230s
+step cuda-test 180 "$BIN/cuda.test" -test.v -test.timeout=170s
 if [ -f "$LOGS/cuda-test.log" ]; then
 	pass=$(grep -c -- '^--- PASS' "$LOGS/cuda-test.log")
 	fail=$(grep -c -- '^--- FAIL' "$LOGS/cuda-test.log")
@@ -64,10 +68,24 @@ fi
 
 step devices 60 "$BIN/reconalign" devices
 
+# The ImageNet-64-sized table (engine/gpucheck_test.go), then PyTorch doing
+# the same work in the same call.
+export RECONALIGN_GPU_CHECK=1
+step engine-check 150 "$BIN/engine.test" -test.run "^TestGPUCheck$" -test.v -test.timeout=140s
+if command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+	step torch-reference 150 "$(command -v python3)" scripts/gpu_reference_torch.py
+else
+	names+=(torch-reference) results+=(SKIPPED) seconds+=(0) notes+=("python3 with CUDA torch not found")
+fi
+
 echo
 echo "GPU Gram timings (TestGPUMediumGram, N = 4,099, D = 517, one run each):"
 timings=$(grep -E 'data, (fp64|fp32|tf32|bf16|exact-u8), shift' "$LOGS/cuda-test.log" 2>/dev/null | sed -E 's/^ *gpu_test.go:[0-9]+: /  /')
 echo "${timings:-  (none logged)}"
+
+for f in engine-check torch-reference; do
+	[ -f "$LOGS/$f.log" ] && sed -n '/^GPU check/,$p' "$LOGS/$f.log" | grep -v -- '^--- \|^PASS\|^FAIL\|^ok '
+done
 
 echo
 printf '%-12s %-10s %8s  %s\n' step result seconds notes
