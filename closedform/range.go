@@ -1,0 +1,251 @@
+package closedform
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
+)
+
+// Range is the clean data seen in the eigen-coordinates of its Gram,
+// restricted to the numerical range: everything the closed forms need.
+type Range struct {
+	N, D, C  int
+	Centered bool
+	Route    engine.Route
+	RTol     float64
+	// Values are all computed eigenvalues of Gx, descending; Lambda the
+	// first Rank of them (those above RTol·λ₁).
+	Values []float64
+	Lambda []float64
+	Rank   int
+	U      blas64.General // D × Rank, orthonormal eigenvectors of Gx
+	// Z is C × Rank: column j is Yᵀq_j = M u_j/√λ_j, the targets seen by
+	// the j-th unit principal direction in sample space.
+	Z       blas64.General
+	Gy      blas64.General // C × C, uncentred YᵀY
+	TraceGx float64        // tr Gx over all of feature space
+	MeanX   []float64
+	MeanY   []float64
+	// Stats are the moments the range came from (nil for the dual route):
+	// noise models that need Gx itself (masking) read them.
+	Stats *engine.Stats
+
+	// patchGram caches Λ^{-1/2}Uᵀ(Gx∘B)UΛ^{-1/2} per patch layout: it does
+	// not depend on the drop probability, so a grid over p forms it once.
+	mu        sync.Mutex
+	patchGram map[patchKey]blas64.General
+}
+
+type patchKey struct {
+	shape  data.Shape
+	ph, pw int
+}
+
+// NewRange eigendecomposes the Gram of finalized moments (D×D).
+func NewRange(be backend.Backend, st *engine.Stats, rtol float64) (*Range, error) {
+	if rtol == 0 {
+		rtol = engine.DefaultRTol
+	}
+	if !(rtol > 0 && rtol < 1) {
+		return nil, fmt.Errorf("closedform: rtol %g outside (0, 1)", rtol)
+	}
+	e, err := engine.EighStats(be, st, rtol, true)
+	if err != nil {
+		return nil, err
+	}
+	if e.Rank == 0 {
+		return nil, fmt.Errorf("closedform: the data have no variance (Gx has rank 0)")
+	}
+	p, err := engine.ProjectionsFromStats(be, st, e)
+	if err != nil {
+		return nil, err
+	}
+	tr := 0.0
+	for i := 0; i < st.D; i++ {
+		tr += st.Gx.Data[i*st.Gx.Stride+i]
+	}
+	return &Range{
+		N: st.N, D: st.D, C: st.C, Centered: st.Centered, Route: e.Route, RTol: rtol,
+		Values: e.Values, Lambda: e.Values[:e.Rank], Rank: e.Rank, U: e.Vectors, Z: p.YQ, Gy: st.Gy,
+		TraceGx: tr, MeanX: st.MeanX, MeanY: st.MeanY, Stats: st,
+	}, nil
+}
+
+// NewRangeFromData builds the range from in-memory data x (N×D) and dense
+// targets y (N×C), on the cheaper side of the Gram: the N×N dual when
+// N < D (the paper's fast_gram_eigh), where Z comes directly from the
+// sample-space eigenvectors. Centering removes the mean of x only.
+func NewRangeFromData(be backend.Backend, x, y blas64.General, center bool, rtol float64) (*Range, error) {
+	if rtol == 0 {
+		rtol = engine.DefaultRTol
+	}
+	if !(rtol > 0 && rtol < 1) {
+		return nil, fmt.Errorf("closedform: rtol %g outside (0, 1)", rtol)
+	}
+	n, d, c := x.Rows, x.Cols, y.Cols
+	if y.Rows != n {
+		return nil, fmt.Errorf("closedform: %d rows of data but %d rows of targets", n, y.Rows)
+	}
+	e, err := engine.GramEigh(be, x, center, rtol)
+	if err != nil {
+		return nil, err
+	}
+	if e.Rank == 0 {
+		return nil, fmt.Errorf("closedform: the data have no variance (Gx has rank 0)")
+	}
+	rg := &Range{N: n, D: d, C: c, Centered: center, Route: e.Route, RTol: rtol,
+		Values: e.Values, Lambda: e.Values[:e.Rank], Rank: e.Rank, U: e.Vectors,
+		Gy: backend.NewGeneral(c, c), MeanX: make([]float64, d), MeanY: make([]float64, c)}
+	for i := 0; i < n; i++ {
+		for j, v := range x.Data[i*x.Stride : i*x.Stride+d] {
+			rg.MeanX[j] += v / float64(n)
+		}
+		for j, v := range y.Data[i*y.Stride : i*y.Stride+c] {
+			rg.MeanY[j] += v / float64(n)
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j, v := range x.Data[i*x.Stride : i*x.Stride+d] {
+			if center {
+				v -= rg.MeanX[j]
+			}
+			rg.TraceGx += v * v
+		}
+	}
+	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, y, y, 0, rg.Gy); err != nil {
+		return nil, err
+	}
+	rg.Z = backend.NewGeneral(c, e.Rank)
+	if e.Route == engine.RouteDual {
+		// Yᵀq_j with q_j the sample-space eigenvectors themselves; they are
+		// orthogonal to 1 when x was centred, so Y and Y_c give the same.
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, y, e.Sample, 0, rg.Z); err != nil {
+			return nil, err
+		}
+		return rg, nil
+	}
+	xc := x
+	if center {
+		xc = backend.NewGeneral(n, d)
+		for i := 0; i < n; i++ {
+			for j, v := range x.Data[i*x.Stride : i*x.Stride+d] {
+				xc.Data[i*d+j] = v - rg.MeanX[j]
+			}
+		}
+	}
+	m := backend.NewGeneral(c, d)
+	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, y, xc, 0, m); err != nil {
+		return nil, err
+	}
+	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, m, rg.U, 0, rg.Z); err != nil {
+		return nil, err
+	}
+	scaleCols(rg.Z, rg.Lambda, -0.5)
+	return rg, nil
+}
+
+// Clean is the alignment curve of the principal directions themselves,
+// identical to engine.AlignmentCurve on the same moments.
+func (rg *Range) Clean(opt engine.AlignOptions) (*engine.Curve, error) {
+	eig := &engine.Eigen{Route: rg.Route, Values: rg.Values, Rank: rg.Rank}
+	return engine.CurveFrom(engine.Projections{YQ: rg.Z, Gy: rg.Gy}, eig, rg.Centered, opt)
+}
+
+// curveOfWhitened is the alignment curve of the encoder whose whitened
+// coordinates are the columns of e (Rank × m, linearly independent): the
+// clean features are Q·e, so the nested orthonormal basis of their span is
+// Q·q̃ with e = q̃·R, and Yᵀq_j = Z·q̃_j. values label the columns.
+func (rg *Range) curveOfWhitened(be backend.Backend, e blas64.General, values []float64, opt engine.AlignOptions) (*engine.Curve, error) {
+	yq, err := rg.targetsOfWhitened(be, e)
+	if err != nil {
+		return nil, err
+	}
+	eig := &engine.Eigen{Route: rg.Route, Values: values, Rank: e.Cols}
+	return engine.CurveFrom(engine.Projections{YQ: yq, Gy: rg.Gy}, eig, rg.Centered, opt)
+}
+
+func (rg *Range) targetsOfWhitened(be backend.Backend, e blas64.General) (blas64.General, error) {
+	q := cloneGeneral(e)
+	if _, err := be.QR(q); err != nil {
+		return blas64.General{}, fmt.Errorf("closedform: orthonormalising the encoder's features: %w", err)
+	}
+	yq := backend.NewGeneral(rg.C, e.Cols)
+	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, rg.Z, q, 0, yq); err != nil {
+		return blas64.General{}, err
+	}
+	return yq, nil
+}
+
+// Encoder maps whitened coordinates (Rank × m) to feature space: the D × m
+// matrix U Λ^{-1/2} e, whose columns are Gx-orthonormal when e's are
+// orthonormal.
+func (rg *Range) Encoder(be backend.Backend, e blas64.General) (blas64.General, error) {
+	s := cloneGeneral(e)
+	scaleRows(s, rg.Lambda, -0.5)
+	v := backend.NewGeneral(rg.D, e.Cols)
+	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, rg.U, s, 0, v); err != nil {
+		return blas64.General{}, err
+	}
+	return v, nil
+}
+
+// scaleCols multiplies column j of a by w_j^pow.
+func scaleCols(a blas64.General, w []float64, pow float64) {
+	f := powers(w, pow)
+	for i := 0; i < a.Rows; i++ {
+		row := a.Data[i*a.Stride : i*a.Stride+a.Cols]
+		for j := range row {
+			row[j] *= f[j]
+		}
+	}
+}
+
+// scaleRows multiplies row i of a by w_i^pow.
+func scaleRows(a blas64.General, w []float64, pow float64) {
+	f := powers(w, pow)
+	for i := 0; i < a.Rows; i++ {
+		row := a.Data[i*a.Stride : i*a.Stride+a.Cols]
+		for j := range row {
+			row[j] *= f[i]
+		}
+	}
+}
+
+func powers(w []float64, pow float64) []float64 {
+	f := make([]float64, len(w))
+	for i, v := range w {
+		switch pow {
+		case -0.5:
+			f[i] = 1 / math.Sqrt(v)
+		case 0.5:
+			f[i] = math.Sqrt(v)
+		default:
+			f[i] = math.Pow(v, pow)
+		}
+	}
+	return f
+}
+
+func cloneGeneral(a blas64.General) blas64.General {
+	out := backend.NewGeneral(a.Rows, a.Cols)
+	for i := 0; i < a.Rows; i++ {
+		copy(out.Data[i*a.Cols:(i+1)*a.Cols], a.Data[i*a.Stride:i*a.Stride+a.Cols])
+	}
+	return out
+}
+
+// columns copies the first k columns of a.
+func columns(a blas64.General, k int) blas64.General {
+	out := backend.NewGeneral(a.Rows, k)
+	for i := 0; i < a.Rows; i++ {
+		copy(out.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
+	}
+	return out
+}

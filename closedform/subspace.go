@@ -1,0 +1,267 @@
+package closedform
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
+)
+
+// Spectrum is the principal component analysis of training data: the mean
+// and every eigenpair of the centred Gram, descending. Unlike Range it keeps
+// all D directions, because a bottom subspace includes the directions of
+// (numerically) zero variance, as the reference code's does.
+type Spectrum struct {
+	N, D   int
+	Mean   []float64
+	Values []float64      // D eigenvalues, descending, negatives from rounding set to 0
+	U      blas64.General // D × D, eigenvectors as columns
+	Share  []float64      // Share[j] = Σ_{i≤j} Values[i] / Σ Values: cumulative explained variance
+	RTol   float64        // eigenvalues ≤ RTol·λ₁ are treated as zero by the probe
+	Stats  *engine.Stats  // the centred moments the spectrum came from
+}
+
+// NewSpectrum eigendecomposes centred moments.
+func NewSpectrum(be backend.Backend, st *engine.Stats, rtol float64) (*Spectrum, error) {
+	if !st.Centered {
+		return nil, fmt.Errorf("subspaces: the moments must be centred (x ↦ μ + (x−μ)UUᵀ projects around the training mean)")
+	}
+	if rtol == 0 {
+		rtol = engine.DefaultRTol
+	}
+	d := st.D
+	u := cloneGeneral(st.Gx)
+	w, err := be.SymEig(u, true)
+	if err != nil {
+		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", d, d, err)
+	}
+	total := 0.0
+	for i, v := range w {
+		if v < 0 {
+			w[i] = 0
+		}
+		total += w[i]
+	}
+	if !(total > 0) {
+		return nil, fmt.Errorf("subspaces: the training data have no variance")
+	}
+	s := &Spectrum{N: st.N, D: d, Mean: st.MeanX, Values: w, U: u, Share: make([]float64, d), RTol: rtol, Stats: st}
+	cum := 0.0
+	for i, v := range w {
+		cum += v
+		s.Share[i] = cum / total
+	}
+	return s, nil
+}
+
+// Keep names which end of the spectrum a subspace takes.
+type Keep string
+
+const (
+	KeepTop    Keep = "top"
+	KeepBottom Keep = "bottom"
+)
+
+// ParseKeep validates user input.
+func ParseKeep(s string) (Keep, error) {
+	switch Keep(s) {
+	case KeepTop, KeepBottom:
+		return Keep(s), nil
+	}
+	return "", fmt.Errorf("unknown subspace %q: want top or bottom", s)
+}
+
+// Subspace is a run of consecutive principal directions: [First, First+Count).
+type Subspace struct {
+	Keep     Keep    `json:"keep"`
+	Variance float64 `json:"variance"` // the fraction asked for
+	// Explained is the share of the training variance the directions carry.
+	Explained float64 `json:"explained"`
+	First     int     `json:"first"`
+	Count     int     `json:"dims"`
+}
+
+// Cut selects the subspace explaining a fraction variance of the training
+// variance, with the reference repository's cuts:
+//   - top: the leading directions whose cumulative share (counted from the
+//     largest, inclusive) is below variance (its `explained < pct`);
+//   - bottom: the complement of top(1 − variance) (its `explained >= pct`
+//     with pct = 1 − variance): the trailing directions, whose share is
+//     at least variance by at most one direction.
+//
+// So top(p) and bottom(1−p) split the directions between them.
+func (s *Spectrum) Cut(keep Keep, variance float64) (Subspace, error) {
+	if !(variance > 0 && variance <= 1) {
+		return Subspace{}, fmt.Errorf("subspaces: variance fraction %g outside (0, 1]", variance)
+	}
+	sub := Subspace{Keep: keep, Variance: variance}
+	switch keep {
+	case KeepTop:
+		sub.Count = s.prefix(variance)
+	case KeepBottom:
+		sub.First = s.prefix(1 - variance)
+		sub.Count = s.D - sub.First
+	default:
+		return Subspace{}, fmt.Errorf("unknown subspace %q: want top or bottom", keep)
+	}
+	if sub.Count == 0 {
+		return Subspace{}, fmt.Errorf("subspaces: the %s %g of the variance holds no direction (the first one alone explains %.4g)", keep, variance, s.Share[0])
+	}
+	lo := 0.0
+	if sub.First > 0 {
+		lo = s.Share[sub.First-1]
+	}
+	sub.Explained = s.Share[sub.First+sub.Count-1] - lo
+	return sub, nil
+}
+
+// All is the whole space: a probe on it is the plain linear probe.
+func (s *Spectrum) All() Subspace {
+	return Subspace{Keep: "all", Variance: 1, Explained: 1, Count: s.D}
+}
+
+// prefix counts the leading directions whose cumulative share is below p.
+func (s *Spectrum) prefix(p float64) int {
+	k := 0
+	for k < s.D && s.Share[k] < p {
+		k++
+	}
+	return k
+}
+
+// basis copies the subspace's eigenvectors (D × Count).
+func (s *Spectrum) basis(sub Subspace) blas64.General {
+	out := backend.NewGeneral(s.D, sub.Count)
+	for i := 0; i < s.D; i++ {
+		copy(out.Data[i*sub.Count:(i+1)*sub.Count], s.U.Data[i*s.U.Stride+sub.First:i*s.U.Stride+sub.First+sub.Count])
+	}
+	return out
+}
+
+// complement copies the eigenvectors outside sub (D × (D − Count)).
+func (s *Spectrum) complement(sub Subspace) blas64.General {
+	c := s.D - sub.Count
+	out := backend.NewGeneral(s.D, c)
+	for i := 0; i < s.D; i++ {
+		row := s.U.Data[i*s.U.Stride : i*s.U.Stride+s.D]
+		o := out.Data[i*c : (i+1)*c]
+		copy(o, row[:sub.First])
+		copy(o[sub.First:], row[sub.First+sub.Count:])
+	}
+	return out
+}
+
+// Projector maps rows x ↦ μ + (x−μ)·U_S·U_Sᵀ with the training statistics.
+type Projector struct {
+	be   backend.Backend
+	mean []float64
+	// basis spans either S itself or, when that is smaller, its complement
+	// (then x ↦ x − (x−μ)·U_C·U_Cᵀ, the same map).
+	basis      blas64.General
+	complement bool
+	coef       blas64.General
+}
+
+// Projector returns the projection onto sub.
+func (s *Spectrum) Projector(be backend.Backend, sub Subspace) *Projector {
+	p := &Projector{be: be, mean: s.Mean}
+	if 2*sub.Count <= s.D {
+		p.basis = s.basis(sub)
+	} else {
+		p.basis, p.complement = s.complement(sub), true
+	}
+	return p
+}
+
+// Project replaces the n rows of x (n×D, row-major) by their projections.
+func (p *Projector) Project(x []float64, n int) error {
+	d := len(p.mean)
+	c := p.basis.Cols
+	if len(x) != n*d {
+		return fmt.Errorf("project: %d values for %d rows of %d features", len(x), n, d)
+	}
+	if n == 0 {
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		row := x[i*d : (i+1)*d]
+		for j := range row {
+			row[j] -= p.mean[j]
+		}
+	}
+	xc := blas64.General{Rows: n, Cols: d, Stride: d, Data: x}
+	if cap(p.coef.Data) < n*c {
+		p.coef = backend.NewGeneral(n, c)
+	}
+	coef := blas64.General{Rows: n, Cols: c, Stride: c, Data: p.coef.Data[:n*c]}
+	if c > 0 {
+		if err := p.be.Gemm(blas.NoTrans, blas.NoTrans, 1, xc, p.basis, 0, coef); err != nil {
+			return err
+		}
+	}
+	if p.complement {
+		// x_c − coef·U_Cᵀ, then add the mean back.
+		if c > 0 {
+			if err := p.be.Gemm(blas.NoTrans, blas.Trans, -1, coef, p.basis, 1, xc); err != nil {
+				return err
+			}
+		}
+	} else {
+		clear(x)
+		if c > 0 {
+			if err := p.be.Gemm(blas.NoTrans, blas.Trans, 1, coef, p.basis, 0, xc); err != nil {
+				return err
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		row := x[i*d : (i+1)*d]
+		for j := range row {
+			row[j] += p.mean[j]
+		}
+	}
+	return nil
+}
+
+// ProjectSource streams src through the projector, calling emit with each
+// chunk's projected rows (n×D float64, valid until the next call).
+func ProjectSource(p *Projector, src data.Source, chunkRows int, emit func(rows []float64, n int) error) error {
+	meta := src.Meta()
+	if meta.D != len(p.mean) {
+		return fmt.Errorf("%s: %d features, but the projection was fitted on %d", meta.Name, meta.D, len(p.mean))
+	}
+	if chunkRows <= 0 {
+		chunkRows = engine.DefaultChunkRows
+	}
+	r, err := src.Open(chunkRows)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var buf []float64
+	for {
+		b, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cap(buf) < b.X.N*b.X.D {
+			buf = make([]float64, b.X.N*b.X.D)
+		}
+		x := b.X.Float64(buf, nil)
+		if err := p.Project(x, b.X.N); err != nil {
+			return err
+		}
+		if err := emit(x, b.X.N); err != nil {
+			return err
+		}
+	}
+}
