@@ -96,28 +96,8 @@ const (
 // keeping only entries with row ≤ column (diagonal tiles straddle the
 // triangle's edge). acc is the goroutine's padded scratch tile.
 func addTile(acc, a, b []float64, n, i0, i1, j0, j1 int, c []float64, ldc int) {
+	acc = accumulate(acc, a, b, n, i0, i1, j0, j1, i0 == j0)
 	wi, wj := i1-i0, j1-j0
-	pi := (wi + mr - 1) / mr * mr
-	pj := (wj + nr - 1) / nr * nr
-	acc = acc[:pi*accStride]
-	for k := range acc {
-		acc[k] = 0
-	}
-	for n0 := 0; n0 < n; n0 += kc {
-		k := min(kc, n-n0)
-		for s := 0; s < pi; s += mr {
-			// Strip (i0+s)/mr of a, rows n0..n0+k: contiguous k×mr.
-			ap := a[(i0+s)*n+n0*mr : (i0+s)*n+(n0+k)*mr]
-			for t := 0; t < pj; t += nr {
-				// Whole micro-tiles below the diagonal are never kept.
-				if i0 == j0 && t+nr <= s {
-					continue
-				}
-				bp := b[(j0+t)*n+n0*nr : (j0+t)*n+(n0+k)*nr]
-				kernel(k, ap, bp, acc[s*accStride+t:], accStride)
-			}
-		}
-	}
 	for r := 0; r < wi; r++ {
 		row := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j1]
 		src := acc[r*accStride : r*accStride+wj]
@@ -129,6 +109,34 @@ func addTile(acc, a, b []float64, n, i0, i1, j0, j1 int, c []float64, ldc int) {
 			row[q] += src[q]
 		}
 	}
+}
+
+// accumulate computes the tile rows i0..i1 × columns j0..j1 of A'ᵀ·B' into
+// acc (row stride accStride), where a holds k-long strips of mr rows of the
+// left factor and b k-long strips of nr columns of the right one (strip i
+// starts at i·k). With skipLower, micro-tiles wholly below the diagonal are
+// left out (their entries are never kept). It returns acc.
+func accumulate(acc, a, b []float64, k, i0, i1, j0, j1 int, skipLower bool) []float64 {
+	pi := (i1 - i0 + mr - 1) / mr * mr
+	pj := (j1 - j0 + nr - 1) / nr * nr
+	acc = acc[:pi*accStride]
+	for q := range acc {
+		acc[q] = 0
+	}
+	for p0 := 0; p0 < k; p0 += kc {
+		kk := min(kc, k-p0)
+		for s := 0; s < pi; s += mr {
+			ap := a[(i0+s)*k+p0*mr : (i0+s)*k+(p0+kk)*mr]
+			for t := 0; t < pj; t += nr {
+				if skipLower && t+nr <= s {
+					continue
+				}
+				bp := b[(j0+t)*k+p0*nr : (j0+t)*k+(p0+kk)*nr]
+				kernel(kk, ap, bp, acc[s*accStride+t:], accStride)
+			}
+		}
+	}
+	return acc
 }
 
 // pack4 lays X (n×d) out as strips of 4 columns, each n rows × 4 contiguous

@@ -82,3 +82,71 @@ func BenchmarkGramUpper(b *testing.B) {
 		})
 	}
 }
+
+func TestGemmMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, asm := range []bool{true, false} {
+		if asm && !hasAVX2FMA {
+			continue
+		}
+		saved := hasAVX2FMA
+		hasAVX2FMA = asm
+		for _, sz := range [][3]int{{1, 1, 1}, {5, 3, 7}, {130, 9, 300}, {7, 257, 129}, {64, 64, 0}, {300, 140, 513}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					ar, ac := m, k
+					if tA {
+						ar, ac = k, m
+					}
+					br, bc := k, n
+					if tB {
+						br, bc = n, k
+					}
+					lda, ldb, ldc := ac+2, bc+1, n+3
+					a := make([]float64, max(ar*lda, 1))
+					b := make([]float64, max(br*ldb, 1))
+					for i := range a {
+						a[i] = float64(rng.IntN(19) - 9)
+					}
+					for i := range b {
+						b[i] = float64(rng.IntN(19) - 9)
+					}
+					c := make([]float64, m*ldc)
+					for i := range c {
+						c[i] = float64(i % 5)
+					}
+					want := append([]float64(nil), c...)
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							s := 0.0
+							for p := 0; p < k; p++ {
+								var av, bv float64
+								if tA {
+									av = a[p*lda+i]
+								} else {
+									av = a[i*lda+p]
+								}
+								if tB {
+									bv = b[j*ldb+p]
+								} else {
+									bv = b[p*ldb+j]
+								}
+								s += av * bv
+							}
+							want[i*ldc+j] = 2*s - 3*c[i*ldc+j]
+						}
+					}
+					var g Gram
+					g.Gemm(tA, tB, m, n, k, 2, a, lda, b, ldb, -3, c, ldc, 3)
+					for i := range c {
+						if c[i] != want[i] {
+							t.Fatalf("asm=%v %dx%dx%d tA=%v tB=%v: c[%d] = %g, want %g", asm, m, n, k, tA, tB, i, c[i], want[i])
+						}
+					}
+				}
+			}
+		}
+		hasAVX2FMA = saved
+	}
+}
