@@ -156,16 +156,17 @@ func checkPencil(be backend.Backend, rg *closedform.Range, st *engine.Stats, m c
 	return nil
 }
 
-// rsvdScenario times rsvd.TopK on uncentred Fashion-MNIST and, as its
-// reference, NumPy's full eigh of the same Gram (through scikit-learn's
-// randomized_svd for the timing comparison).
+// rsvdScenario times rsvd.TopK on uncentred Fashion-MNIST, loaded once into
+// memory (load timed, as scikit-learn's side loads it too), checked against
+// NumPy's full eigh of the same Gram, with scikit-learn's randomized_svd as
+// the timing reference.
 func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
 	n := map[string]int{"train": 60000, "test": 10000}[split]
 	const d = 784
 	opt := rsvd.Options{K: k, Oversample: 10, PowerIters: 2, Center: false, Seed: 1}
 	passes := opt.PowerIters + 2
 	flops := float64(passes) * 4 * float64(n) * d * float64(k+opt.Oversample)
-	model := fmt.Sprintf("%d passes × 4·N·D·(K+p): X·R and Xᵀ(X·R) per pass", passes)
+	model := fmt.Sprintf("nominal: %d streamed passes × 4·N·D·(K+p) (X·R and Xᵀ(X·R)); at this D TopK forms the Gram in one pass instead, so the rate is effective", passes)
 	exact := func(env *Env) ([]float64, error) {
 		v, err := env.Cached("fmnist-exact-eigenvalues/"+split, func() (any, error) {
 			st, err := fmnistStats(env, nil, split, false)
@@ -198,19 +199,31 @@ func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
 				var res *rsvd.Result
 				c := &Case{Outcome: map[string]any{}}
 				c.Run = func() error {
+					// Like scikit-learn, which is given the loaded matrix: load
+					// once (timed), then every pass reads memory.
 					src, err := data.FashionMNIST(env.Config.FashionMNISTDir, split)
 					if err != nil {
 						return err
 					}
-					res, err = rsvd.TopK(be, src, opt)
+					x, labels, err := data.Collect(src)
+					if err != nil {
+						return err
+					}
+					mem, err := data.FromMatrix(x, labels, src.Meta().Shape)
+					if err != nil {
+						return err
+					}
+					res, err = rsvd.TopK(be, mem, opt)
 					return err
 				}
 				c.Check = func() error {
 					c.Outcome["error_estimate"] = res.ErrorEstimate
 					for j, v := range res.Values {
 						slack := 1e-9 * want[0]
-						if want[j] < v-slack || want[j] > v+res.ValueErrors[j]+slack {
-							return fmt.Errorf("eigenvalue %d: exact %.12g outside [%.12g, %.12g]", j+1, want[j], v, v+res.ValueErrors[j])
+						// ValueBounds is the guaranteed interval; ValueErrors is
+						// only an estimate and may undershoot.
+						if want[j] < v-slack || want[j] > v+res.ValueBounds[j]+slack {
+							return fmt.Errorf("eigenvalue %d: exact %.12g outside [%.12g, %.12g]", j+1, want[j], v, v+res.ValueBounds[j])
 						}
 					}
 					return nil

@@ -107,7 +107,7 @@ func PlanFor(name string) (Plan, error) {
 			FastD: 512, FastN: []int{64, 512, 2048},
 			Split:          "train",
 			DenoisePatches: []int{1, 2, 4}, DenoiseSteps: 10,
-			RSVDK:     50,
+			RSVDK:     100,
 			Synthetic: "n=20000,h=32,w=32,c=1,classes=10,seed=1,dtype=u8",
 			ScaleN:    []int{7500, 15000, 30000}, ScaleND: 784, // and GramN = 60000
 			ScaleD: []int{256, 512, 1024, 2048}, ScaleDN: 10000,

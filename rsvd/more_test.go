@@ -445,7 +445,7 @@ func TestBadInput(t *testing.T) {
 		{func(int) data.Batch { return data.Batch{X: rows(2, 4), Labels: []int{0, 1}} }, "rows of 4 features"},
 		{func(p int) data.Batch { return data.Batch{X: rows(p, 3), Labels: make([]int, p)} }, "delivered 1 rows in one pass and 2 in another"},
 	} {
-		_, err := TopK(be, &badSource{meta: meta, batch: tc.batch}, Options{K: 1})
+		_, err := TopK(be, &badSource{meta: meta, batch: tc.batch}, Options{K: 1, Stream: true})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want %q", err, tc.want)
 		}

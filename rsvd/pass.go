@@ -10,6 +10,7 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
 )
 
 // labelKind says what the rows' labels are.
@@ -38,6 +39,79 @@ type streamer struct {
 
 	n    int       // rows seen by the first pass; later passes must match
 	mean []float64 // the exact mean once the first pass is done (centering only)
+
+	// stats, when set, holds the data's finalized moments (the explicit
+	// Gram route): passes then apply Gx in memory instead of re-reading.
+	stats *engine.Stats
+}
+
+// useGram reports whether one pass forming the D×D Gram (N·D² flops, at
+// Dsyrk speed) beats `passes` streamed applications of it to D×l blocks
+// (4·N·D·l flops each), with the Gram small enough to hold (1 GiB).
+func useGram(d, l, passes int) bool {
+	return float64(d)*float64(d)*8 <= 1<<30 && d < 4*passes*l
+}
+
+// formGram makes the one pass of the explicit Gram route.
+func (s *streamer) formGram() error {
+	m, err := engine.NewMoments(s.meta.D, s.c)
+	if err != nil {
+		return err
+	}
+	rd, err := s.src.Open(s.chunkRows)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	for {
+		b, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if s.labels == noLabels {
+			b.Labels, b.Targets = nil, nil
+		}
+		if err := m.Add(s.be, b); err != nil {
+			return fmt.Errorf("rsvd: %s: %w", s.meta.Name, err)
+		}
+	}
+	if m.N == 0 {
+		return fmt.Errorf("rsvd: %s delivered no rows", s.meta.Name)
+	}
+	if s.stats, err = m.Finalize(s.center); err != nil {
+		return err
+	}
+	s.n = m.N
+	if s.center {
+		s.mean = s.stats.MeanX
+	}
+	return nil
+}
+
+// passFromStats is pass on the explicit Gram: A·R = Gx·R, Yᵀ·X_c·R = M·R.
+func (s *streamer) passFromStats(r blas64.General, fullM bool) (*passResult, error) {
+	st := s.stats
+	res := &passResult{AR: backend.NewGeneral(st.D, r.Cols)}
+	if err := s.be.Gemm(blas.NoTrans, blas.NoTrans, 1, st.Gx, r, 0, res.AR); err != nil {
+		return nil, err
+	}
+	for i := 0; i < st.D; i++ {
+		res.trace += st.Gx.Data[i*st.Gx.Stride+i]
+	}
+	if s.labels != noLabels {
+		res.YR = backend.NewGeneral(s.c, r.Cols)
+		if err := s.be.Gemm(blas.NoTrans, blas.NoTrans, 1, st.M, r, 0, res.YR); err != nil {
+			return nil, err
+		}
+		res.YY = st.Gy
+		if fullM {
+			res.M = st.M
+		}
+	}
+	return res, nil
 }
 
 // passResult holds one pass's sums, already corrected to the final
@@ -92,6 +166,9 @@ func (s *streamer) pass(r blas64.General, fullM bool) (*passResult, error) {
 	m := r.Cols
 	if r.Rows != d {
 		panic(fmt.Sprintf("rsvd: pass with a %d×%d right-hand side, want %d rows", r.Rows, r.Cols, d))
+	}
+	if s.stats != nil {
+		return s.passFromStats(r, fullM)
 	}
 	ar := backend.NewGeneral(d, m)
 	var yr, yy, mfull blas64.General

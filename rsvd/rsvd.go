@@ -22,6 +22,10 @@ type Options struct {
 	ChunkRows  int // rows per chunk; 0 picks a chunk of about 32 MiB of float64
 	// Progress, when set, is called after each completed pass.
 	Progress func(pass, passes int)
+	// Stream forces one pass over the data per application of XᵀX. Without
+	// it, TopK forms the D×D Gram in one pass instead when that is cheaper
+	// (D < 4·passes·(K+p) and the Gram fits in 1 GiB).
+	Stream bool
 	// NoLabels skips LabelProj and LabelGram even when the source has
 	// labels (OnePass otherwise keeps the C×D matrix YᵀX in memory).
 	NoLabels bool
@@ -116,6 +120,14 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 		return nil, err
 	}
 	passes := opt.PowerIters + 2
+	gram := !opt.Stream && useGram(d, l, passes)
+	if gram {
+		// Cheaper to form XᵀX once and iterate in memory; same algorithm,
+		// same bounds (A is exact either way), one pass over the data.
+		if err := s.formGram(); err != nil {
+			return nil, err
+		}
+	}
 	progress := func(p int) {
 		if opt.Progress != nil {
 			opt.Progress(p, passes)
@@ -186,6 +198,9 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 	k := opt.K
 	uk := cloneGeneral(sub(b, 0, l, 0, k))
 	res := &Result{Method: "subspace-iteration", Passes: passes, SketchDim: l, N: s.n, Trace: pr.trace, Center: opt.Center}
+	if gram {
+		res.Method, res.Passes = "subspace-iteration (explicit Gram)", 1
+	}
 	if opt.Center {
 		res.Mean = s.mean
 	}

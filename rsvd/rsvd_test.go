@@ -161,7 +161,7 @@ func TestFastDecayMatchesExact(t *testing.T) {
 	if e := maxRelError(exact[:k], squares(s)[:k]); e > 1e-11 {
 		t.Fatalf("test data: exact eigenvalues differ from s² by %.2g", e)
 	}
-	opt := Options{K: k, Oversample: 10, PowerIters: 2, Seed: 3, ChunkRows: 64}
+	opt := Options{K: k, Oversample: 10, PowerIters: 2, Seed: 3, ChunkRows: 64, Stream: true}
 	var calls [][2]int
 	opt.Progress = func(p, total int) { calls = append(calls, [2]int{p, total}) }
 	res, err := TopK(gonum.New(0), source(t, x, n, d, nil), opt)
@@ -251,5 +251,42 @@ func TestSlowDecayErrorIsHonestAndShrinks(t *testing.T) {
 			t.Errorf("q=%d: estimate %.3g for a true error of %.3g: want within [1/2, 10]× of it", q, res.ErrorEstimate, trueErr)
 		}
 		prev = trueErr
+	}
+}
+
+// The explicit-Gram route (one pass, then iterations in memory) is the same
+// algorithm on the same A: it agrees with the streamed one to rounding.
+func TestExplicitGramRouteMatchesStreaming(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n, d, k = 400, 120, 10
+	x, _ := knownSpectrum(rng, n, d, geometric(120, 0.9, 1e-2))
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = i % 3
+	}
+	for _, center := range []bool{false, true} {
+		opt := Options{K: k, Oversample: 8, PowerIters: 2, Seed: 5, ChunkRows: 37, Center: center}
+		streamed, err := TopK(gonum.New(0), source(t, x, n, d, labels), Options{K: k, Oversample: 8, PowerIters: 2, Seed: 5, ChunkRows: 37, Center: center, Stream: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gram, err := TopK(gonum.New(0), source(t, x, n, d, labels), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gram.Passes != 1 || streamed.Passes != 4 {
+			t.Fatalf("passes: gram %d, streamed %d", gram.Passes, streamed.Passes)
+		}
+		if e := maxRelError(gram.Values, streamed.Values); e > 1e-10 {
+			t.Fatalf("center=%v: eigenvalues differ by %.2g", center, e)
+		}
+		for i := range streamed.LabelProj.Data {
+			if a, b := math.Abs(gram.LabelProj.Data[i]), math.Abs(streamed.LabelProj.Data[i]); math.Abs(a-b) > 1e-8*(1+b) {
+				t.Fatalf("center=%v: |LabelProj| differs at %d: %g vs %g", center, i, a, b)
+			}
+		}
+		if math.Abs(gram.Trace-streamed.Trace) > 1e-10*streamed.Trace {
+			t.Fatalf("trace %g vs %g", gram.Trace, streamed.Trace)
+		}
 	}
 }
