@@ -26,15 +26,6 @@ import (
 // same scenarios on a prefix of CPUStreamRows rows (after a quarter of that,
 // whose time decides whether the full prefix fits the suite's limit).
 
-// unlabeledSource hides a source's labels: the moments then skip YᵀX.
-type unlabeledSource struct{ data.Source }
-
-func (u unlabeledSource) Meta() data.Meta {
-	m := u.Source.Meta()
-	m.Classes, m.Targets = 0, 0
-	return m
-}
-
 func imagenetScenarios(env *Env, names []string, p Plan) []Scenario {
 	full := p.ImageNet
 	var out []Scenario
@@ -148,7 +139,7 @@ func streamMomentsScenario(b string, spec StreamSpec, chunkRows int) Scenario {
 					return err
 				}
 				defer eng.Close()
-				m, err := eng.Moments(unlabeledSource{st})
+				m, err := eng.Moments(engine.Unlabeled{Source: st})
 				if err != nil {
 					return err
 				}

@@ -379,7 +379,7 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 		}
 		return GramEigh(be, x, center, rtol)
 	}
-	m, err := e.moments(be, unlabeled{src})
+	m, err := e.moments(be, Unlabeled{Source: src})
 	if err != nil {
 		return nil, err
 	}
@@ -403,11 +403,11 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 	return eig, nil
 }
 
-// unlabeled hides a source's labels from the moments: the eigendecomposition
-// does not need YᵀX.
-type unlabeled struct{ data.Source }
+// Unlabeled hides a source's labels and targets, so that its moments skip
+// YᵀX (the eigendecomposition alone does not need them).
+type Unlabeled struct{ data.Source }
 
-func (u unlabeled) Meta() data.Meta {
+func (u Unlabeled) Meta() data.Meta {
 	m := u.Source.Meta()
 	m.Classes, m.Targets = 0, 0
 	return m
