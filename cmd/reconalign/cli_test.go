@@ -194,3 +194,36 @@ func TestRSVDOnSyntheticData(t *testing.T) {
 		t.Fatalf("unexpected report: %+v", rep)
 	}
 }
+
+// With K = D the top-k curve under papercode normalisation is the whole
+// curve, so rsvd and align (two independent routes) must agree.
+func TestRSVDPapercodeMatchesAlign(t *testing.T) {
+	xp, lp := smallDataset(t)
+	dir := t.TempDir()
+	rj, aj := filepath.Join(dir, "r.json"), filepath.Join(dir, "a.json")
+	if _, stderr, ok := run(t, "rsvd", "--data", xp, "--labels", lp, "--k", "6", "--normalize", "papercode", "--align-out", rj, "-q"); !ok {
+		t.Fatal(stderr)
+	}
+	if _, stderr, ok := run(t, "align", "--data", xp, "--labels", lp, "--normalize", "papercode", "--out", aj, "-q"); !ok {
+		t.Fatal(stderr)
+	}
+	var r rsvdReport
+	var a alignReport
+	for path, v := range map[string]any{rj: &r, aj: &a} {
+		raw, _ := os.ReadFile(path)
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.Normalize != "papercode" || len(r.AlignmentGram) != len(a.Alignment) {
+		t.Fatalf("rsvd curve %v vs align curve %v", r.AlignmentGram, a.Alignment)
+	}
+	for i := range a.Alignment {
+		if math.Abs(r.AlignmentGram[i]-a.Alignment[i]) > 1e-9 {
+			t.Fatalf("k=%d: rsvd %.12f, align %.12f", i+1, r.AlignmentGram[i], a.Alignment[i])
+		}
+	}
+	if _, stderr, ok := run(t, "rsvd", "--data", xp, "--labels", lp, "--k", "2", "--normalize", "full"); ok || !strings.Contains(stderr, "--normalize") {
+		t.Fatalf("bad --normalize accepted: %s", stderr)
+	}
+}

@@ -29,8 +29,11 @@ type rsvdReport struct {
 	ErrorBound    float64   `json:"error_bound"`
 	ErrorEstimate float64   `json:"error_estimate"`
 	Trace         float64   `json:"trace"`
-	// The curve over the top-K directions, normalised by their own total
-	// (the full-rank total is unknown without the full spectrum).
+	// The curve over the top-K directions, normalised as Normalize says:
+	// "topk" by their own total, "papercode" by what a complete basis of
+	// sample space reaches (‖YᵀY‖_F² for the gram form, tr(YᵀY) for the
+	// regression form), which is known exactly without the full spectrum.
+	Normalize           string    `json:"normalize,omitempty"`
 	AlignmentGram       []float64 `json:"alignment_gram,omitempty"`
 	AlignmentRegression []float64 `json:"alignment_regression,omitempty"`
 	PerDirectionGram    []float64 `json:"per_direction_gram,omitempty"`
@@ -42,6 +45,7 @@ func init() {
 		center, onePass           bool
 		seed                      uint64
 		values, vectors, alignOut string
+		normalize                 string
 	)
 	cmd := &cobra.Command{
 		Use:   "rsvd",
@@ -64,9 +68,13 @@ With labels it also gives the alignment of the top-k directions.`,
 	f.StringVar(&values, "out-values", "", "write the eigenvalues (descending) to this .npy")
 	f.StringVar(&vectors, "out-vectors", "", "write the eigenvectors (D×k, columns) to this .npy")
 	f.StringVar(&alignOut, "align-out", "", "write eigenvalues, error estimates and the top-k alignment as JSON (- for stdout)")
+	f.StringVar(&normalize, "normalize", "topk", "top-k alignment denominator: topk (the K directions' own total) or papercode (‖YᵀY‖_F², tr(YᵀY): exact for any D)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if k < 1 {
 			return fmt.Errorf("rsvd needs --k ≥ 1 (got %d)", k)
+		}
+		if normalize != "topk" && normalize != "papercode" {
+			return fmt.Errorf("--normalize %q: want topk or papercode", normalize)
 		}
 		if oversample < 0 || powerIters < 0 {
 			return fmt.Errorf("--oversample and --power-iters must be ≥ 0")
@@ -119,11 +127,25 @@ With labels it also gives the alignment of the top-k directions.`,
 			Seconds: time.Since(start).Seconds(), Eigenvalues: res.Values, ErrorBound: res.ErrorBound,
 			ErrorEstimate: res.ErrorEstimate, Trace: res.Trace}
 		if df.hasLabels() && res.LabelProj.Rows > 0 {
-			al, err := rsvd.AlignmentTopK(res, backend.NewGeneral(0, 0), rsvd.AlignmentTotals{})
+			var totals rsvd.AlignmentTotals
+			if normalize == "papercode" {
+				gy := res.LabelGram
+				for i := 0; i < gy.Rows; i++ {
+					totals.Regression += gy.Data[i*gy.Stride+i]
+					for j := 0; j < gy.Cols; j++ {
+						totals.Gram += gy.Data[i*gy.Stride+j] * gy.Data[i*gy.Stride+j]
+					}
+				}
+			}
+			al, err := rsvd.AlignmentTopK(res, backend.NewGeneral(0, 0), totals)
 			if err != nil {
 				return err
 			}
+			rep.Normalize = normalize
 			rep.AlignmentGram, rep.AlignmentRegression, rep.PerDirectionGram = al.TopKGram, al.TopKRegression, al.Gram
+			if normalize == "papercode" {
+				rep.AlignmentGram, rep.AlignmentRegression = al.FullGram, al.FullRegression
+			}
 		}
 		if alignOut != "" {
 			if err := writeJSON(alignOut, rep); err != nil {
@@ -134,8 +156,8 @@ With labels it also gives the alignment of the top-k directions.`,
 			fmt.Printf("%s: N=%d D=%d top-%d (%s, %d passes, %s) in %.2fs\n", rep.Data, rep.N, rep.D, k, res.Method, res.Passes, rep.Backend, rep.Seconds)
 			fmt.Printf("λ₁=%.6g λ_k=%.6g  relative error: bound %.2e, estimate %.2e\n", res.Values[0], res.Values[len(res.Values)-1], res.ErrorBound, res.ErrorEstimate)
 			if n := len(rep.AlignmentGram); n > 0 {
-				fmt.Printf("top-k alignment (gram form, normalised by the top-%d total): k=1 %.4f, k=%d %.4f, k=%d %.4f\n",
-					n, rep.AlignmentGram[0], (n+1)/2, rep.AlignmentGram[(n-1)/2], n, rep.AlignmentGram[n-1])
+				fmt.Printf("top-k alignment (gram form, %s normalisation): k=1 %.4f, k=%d %.4f, k=%d %.4f\n",
+					normalize, rep.AlignmentGram[0], (n+1)/2, rep.AlignmentGram[(n-1)/2], n, rep.AlignmentGram[n-1])
 			}
 		}
 		return nil
