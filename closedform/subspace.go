@@ -97,42 +97,77 @@ type Subspace struct {
 //
 // So top(p) and bottom(1−p) split the directions between them.
 func (s *Spectrum) Cut(keep Keep, variance float64) (Subspace, error) {
+	return cutShares(s.Share, s.D, keep, variance)
+}
+
+// ShortSpectrumError reports a cut that falls beyond the known leading
+// directions of a LeadingSpectrum: all K of them lie below the cut, so
+// whether direction K+1 belongs to the top subspace is unknown.
+type ShortSpectrumError struct {
+	K         int     // directions known
+	Explained float64 // the share of the variance they explain
+	Needed    float64 // the cumulative share the cut lies at: p for top(p), 1−p for bottom(p)
+}
+
+func (e *ShortSpectrumError) Error() string {
+	return fmt.Sprintf("subspaces: the top K=%d directions explain only %.4g%% of the variance, and the cut lies at %.4g%%",
+		e.K, 100*e.Explained, 100*e.Needed)
+}
+
+// cutShares is Cut on cumulative shares of the leading len(share) of d
+// directions (share[j] = Σ_{i≤j} λ_i / Σ_all λ). When fewer than d shares are
+// known, a cut beyond the last known one is a *ShortSpectrumError; with all
+// d known it always succeeds.
+func cutShares(share []float64, d int, keep Keep, variance float64) (Subspace, error) {
 	if !(variance > 0 && variance <= 1) {
 		return Subspace{}, fmt.Errorf("subspaces: variance fraction %g outside (0, 1]", variance)
 	}
+	// prefix counts the leading directions whose cumulative share is below p.
+	prefix := func(p float64) (int, error) {
+		k := 0
+		for k < len(share) && share[k] < p {
+			k++
+		}
+		if k == len(share) && k < d {
+			e := &ShortSpectrumError{K: k, Needed: p}
+			if k > 0 {
+				e.Explained = share[k-1]
+			}
+			return 0, e
+		}
+		return k, nil
+	}
 	sub := Subspace{Keep: keep, Variance: variance}
+	var err error
 	switch keep {
 	case KeepTop:
-		sub.Count = s.prefix(variance)
+		sub.Count, err = prefix(variance)
 	case KeepBottom:
-		sub.First = s.prefix(1 - variance)
-		sub.Count = s.D - sub.First
+		sub.First, err = prefix(1 - variance)
+		sub.Count = d - sub.First
 	default:
 		return Subspace{}, fmt.Errorf("unknown subspace %q: want top or bottom", keep)
 	}
+	if err != nil {
+		return Subspace{}, err
+	}
 	if sub.Count == 0 {
-		return Subspace{}, fmt.Errorf("subspaces: the %s %g of the variance holds no direction (the first one alone explains %.4g)", keep, variance, s.Share[0])
+		return Subspace{}, fmt.Errorf("subspaces: the %s %g of the variance holds no direction (the first one alone explains %.4g)", keep, variance, share[0])
 	}
-	lo := 0.0
+	lo, hi := 0.0, 1.0 // the shares before the first and up to the last direction of sub
 	if sub.First > 0 {
-		lo = s.Share[sub.First-1]
+		lo = share[sub.First-1]
 	}
-	sub.Explained = s.Share[sub.First+sub.Count-1] - lo
+	if last := sub.First + sub.Count - 1; last < len(share) {
+		hi = share[last]
+	}
+	sub.Explained = hi - lo
 	return sub, nil
 }
 
 // All is the whole space: a probe on it is the plain linear probe.
 func (s *Spectrum) All() Subspace {
 	return Subspace{Keep: "all", Variance: 1, Explained: 1, Count: s.D}
-}
-
-// prefix counts the leading directions whose cumulative share is below p.
-func (s *Spectrum) prefix(p float64) int {
-	k := 0
-	for k < s.D && s.Share[k] < p {
-		k++
-	}
-	return k
 }
 
 // basis copies the subspace's eigenvectors (D × Count).

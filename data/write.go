@@ -42,26 +42,20 @@ func WriteNPY(path string, data any, shape []int) error {
 	if shape == nil {
 		shape = []int{n}
 	}
-	total := 1
-	for _, d := range shape {
-		if d < 0 || d > 0 && total > math.MaxInt/d {
-			return fmt.Errorf("%s: invalid shape %s", path, dimsString(shape))
-		}
-		total *= d
+	total, err := shapeTotal(path, shape)
+	if err != nil {
+		return err
 	}
 	if total != n {
 		return fmt.Errorf("%s: shape %s holds %d values but %d were given", path, dimsString(shape), total, n)
 	}
 
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := createTemp(path)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
+		discardTemp(f)
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
@@ -74,8 +68,43 @@ func WriteNPY(path string, data any, shape []int) error {
 	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
+	return commitTemp(f, path)
+}
+
+// shapeTotal is the number of values an array of the given shape holds.
+func shapeTotal(path string, shape []int) (int, error) {
+	total := 1
+	for _, d := range shape {
+		if d < 0 || d > 0 && total > math.MaxInt/d {
+			return 0, fmt.Errorf("%s: invalid shape %s", path, dimsString(shape))
+		}
+		total *= d
+	}
+	return total, nil
+}
+
+// createTemp opens a hidden temporary file next to path, so that the final
+// rename stays on one file system.
+func createTemp(path string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot create it: %w", path, err)
+	}
+	return f, nil
+}
+
+// discardTemp closes and removes a temporary file from createTemp.
+func discardTemp(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}
+
+// commitTemp closes a fully written temporary file and renames it to path.
+func commitTemp(f *os.File, path string) error {
+	tmp := f.Name()
 	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
+		discardTemp(f)
+		return err
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
