@@ -64,19 +64,9 @@ principal directions, for every k up to the rank.`,
 	f.StringVar(&csvPath, "csv", "", "write k,alignment,eigenvalue as CSV to this file")
 	f.StringVar(&pngPath, "plot", "", "draw the curve (as the paper's Fig. 2) to this PNG")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		opt := engine.AlignOptions{Center: center, RTol: rtol}
-		var err error
-		if opt.Form, err = engine.ParseForm(form); err != nil {
-			return fmt.Errorf("--form: %w", err)
-		}
-		if opt.Scale, err = engine.ParseScale(scale); err != nil {
-			return fmt.Errorf("--scale: %w", err)
-		}
-		if opt.Normalize, err = engine.ParseNormalize(norm); err != nil {
-			return fmt.Errorf("--normalize: %w", err)
-		}
-		if !(rtol > 0 && rtol < 1) {
-			return fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
+		opt, err := alignOptions(center, form, scale, norm, rtol)
+		if err != nil {
+			return err
 		}
 		if !df.hasLabels() {
 			return fmt.Errorf("align needs --labels: the alignment is measured against them")

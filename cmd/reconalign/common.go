@@ -103,3 +103,22 @@ func requireFlags(cmd *cobra.Command, names ...string) error {
 	}
 	return nil
 }
+
+// alignOptions validates the alignment flags shared by align and denoise.
+func alignOptions(center bool, form, scale, norm string, rtol float64) (engine.AlignOptions, error) {
+	opt := engine.AlignOptions{Center: center, RTol: rtol}
+	var err error
+	if opt.Form, err = engine.ParseForm(form); err != nil {
+		return opt, fmt.Errorf("--form: %w", err)
+	}
+	if opt.Scale, err = engine.ParseScale(scale); err != nil {
+		return opt, fmt.Errorf("--scale: %w", err)
+	}
+	if opt.Normalize, err = engine.ParseNormalize(norm); err != nil {
+		return opt, fmt.Errorf("--normalize: %w", err)
+	}
+	if !(rtol > 0 && rtol < 1) {
+		return opt, fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
+	}
+	return opt, nil
+}

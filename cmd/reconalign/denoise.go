@@ -204,25 +204,6 @@ patches 1x1, 2x2 and 4x4, centred data, the "norm" scale.`,
 	rootCmd.AddCommand(cmd)
 }
 
-// alignOptions validates the alignment flags shared by denoise and align.
-func alignOptions(center bool, form, scale, norm string, rtol float64) (engine.AlignOptions, error) {
-	opt := engine.AlignOptions{Center: center, RTol: rtol}
-	var err error
-	if opt.Form, err = engine.ParseForm(form); err != nil {
-		return opt, fmt.Errorf("--form: %w", err)
-	}
-	if opt.Scale, err = engine.ParseScale(scale); err != nil {
-		return opt, fmt.Errorf("--scale: %w", err)
-	}
-	if opt.Normalize, err = engine.ParseNormalize(norm); err != nil {
-		return opt, fmt.Errorf("--normalize: %w", err)
-	}
-	if !(rtol > 0 && rtol < 1) {
-		return opt, fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
-	}
-	return opt, nil
-}
-
 // noisePlan turns the noise flags into validated settings before any pass
 // over the data, so that a bad grid fails at once.
 type noisePlan struct {
