@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -396,6 +397,70 @@ func TestFashionMNISTGoldens(t *testing.T) {
 					got[i] = c.Alignment[k-1]
 				}
 				assertClose(t, key+" "+string(norm), got, want, 1e-8)
+			}
+		}
+	}
+}
+
+// The uint8 route (integer sums, the chunk handed to the backend as is)
+// must give the very same moments as the float64 route on the same values:
+// both are exact integer arithmetic.
+func TestUint8RouteEqualsFloatRoute(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	n, d, c := 1037, 61, 4
+	u8 := make([]uint8, n*d)
+	f64 := make([]float64, n*d)
+	for i := range u8 {
+		u8[i] = uint8(rng.IntN(256))
+		f64[i] = float64(u8[i])
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = rng.IntN(c)
+	}
+	for _, name := range []string{gonum.Name, "openblas"} {
+		be, err := backend.Open(name, backend.Options{})
+		if errors.Is(err, backend.ErrUnavailable) {
+			t.Logf("%s skipped: %v", name, err)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, classes := range []int{c, 0} {
+			var lab []int
+			if classes > 0 {
+				lab = labels
+			}
+			mu, _ := NewMoments(d, classes)
+			mf, _ := NewMoments(d, classes)
+			for _, cut := range [][2]int{{0, 300}, {300, 301}, {301, n}} {
+				a, b := cut[0], cut[1]
+				var l []int
+				if lab != nil {
+					l = lab[a:b]
+				}
+				if err := mu.Add(be, data.Batch{X: backend.Chunk{N: b - a, D: d, U8: u8[a*d : b*d]}, Labels: l}); err != nil {
+					t.Fatal(err)
+				}
+				if mf.Shift == nil {
+					// The float route with the uint8 route's integral shift.
+					mf.Shift = append([]float64(nil), mu.Shift...)
+				}
+				if err := mf.Add(be, data.Batch{X: backend.Chunk{N: b - a, D: d, F64: f64[a*d : b*d]}, Labels: l}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !mu.Integer {
+				t.Fatalf("%s: uint8 moments lost their integral shift", name)
+			}
+			backend.Symmetrize(mu.G)
+			backend.Symmetrize(mf.G)
+			for what, pair := range map[string][2][]float64{
+				"G": {mu.G.Data, mf.G.Data}, "Sx": {mu.Sx, mf.Sx}, "M": {mu.M.Data, mf.M.Data},
+				"Gy": {mu.Gy.Data, mf.Gy.Data}, "Sy": {mu.Sy, mf.Sy},
+			} {
+				assertClose(t, name+" "+what, pair[0], pair[1], 0)
 			}
 		}
 	}

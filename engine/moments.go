@@ -34,7 +34,8 @@ type Moments struct {
 	// uncentred moments are reconstructed exactly.
 	Integer bool
 
-	buf []float64
+	buf  []float64
+	isum []int64 // per-label pixel sums of the current uint8 chunk
 	// streaming is set by Engine.Moments while a GramStreamer backend holds
 	// the Gram on its device; GramEnd then adds it into G.
 	streaming bool
@@ -94,20 +95,36 @@ func (m *Moments) Add(be backend.Backend, b data.Batch) error {
 	if m.Shift == nil {
 		m.Shift, m.Integer = provisionalMean(x)
 	}
-	if cap(m.buf) < x.N*x.D {
-		m.buf = make([]float64, x.N*x.D)
-	}
-	xs := m.shiftedSums(x, b.Labels)
 	d := m.D
-	// A device backend gets the compact original chunk to upload (and its own
-	// exact uint8 arithmetic); a CPU backend takes the shifted float64 rows
-	// just made, so the chunk is converted once.
+	// Two ways through, by what the Gram can use. uint8 pixels with their
+	// integral shift go to the backend as they are (a GPU uploads the compact
+	// chunk; a CPU backend may take the exact integer route), and their sums
+	// are taken in integers. Anything else is shifted into float64 rows once,
+	// and those rows feed both the sums and the Gram.
+	gram := backend.Chunk{N: x.N, D: d}
+	var xs []float64
+	if x.DType() == backend.U8 && m.Integer && b.Targets == nil {
+		m.integerSums(x, b.Labels)
+		gram = x
+	} else {
+		if cap(m.buf) < x.N*x.D {
+			m.buf = make([]float64, x.N*x.D)
+		}
+		xs = m.shiftedSums(x, b.Labels)
+		gram.F64 = xs
+	}
 	if s, ok := be.(backend.GramStreamer); ok && m.streaming {
 		if err := s.GramChunk(x, m.Shift); err != nil {
 			return err
 		}
-	} else if err := be.GramAdd(m.G, backend.Chunk{N: x.N, D: d, F64: xs}, nil); err != nil {
-		return err
+	} else {
+		shift := m.Shift
+		if gram.F64 != nil {
+			shift = nil // already applied
+		}
+		if err := be.GramAdd(m.G, gram, shift); err != nil {
+			return err
+		}
 	}
 	if b.Targets != nil && m.C > 0 {
 		y := blas64.General{Rows: x.N, Cols: m.C, Stride: m.C, Data: b.Targets}
@@ -163,6 +180,48 @@ func (m *Moments) shiftedSums(x backend.Chunk, labels []int) []float64 {
 		}
 	}
 	return xs
+}
+
+// integerSums adds a uint8 chunk to Σ(x−s) and to the label rows of
+// Σy(x−s)ᵀ (with the label counts), summing the pixels in int64 and
+// applying the integral shift once per column: exact, and one integer
+// addition per pixel.
+func (m *Moments) integerSums(x backend.Chunk, labels []int) {
+	d := m.D
+	rows := max(m.C, 1)
+	if cap(m.isum) < rows*d {
+		m.isum = make([]int64, rows*d)
+	}
+	acc := m.isum[:rows*d]
+	clear(acc)
+	counts := make([]int64, rows)
+	labelled := labels != nil && m.C > 0
+	for i := 0; i < x.N; i++ {
+		l := 0
+		if labelled {
+			l = labels[i]
+		}
+		counts[l]++
+		ar := acc[l*d : (l+1)*d : (l+1)*d]
+		for j, v := range x.U8[i*d : (i+1)*d] {
+			ar[j] += int64(v)
+		}
+	}
+	for l := 0; l < rows; l++ {
+		ar := acc[l*d : (l+1)*d]
+		cnt := float64(counts[l])
+		for j, v := range ar {
+			shifted := float64(v) - cnt*m.Shift[j]
+			m.Sx[j] += shifted
+			if labelled {
+				m.M.Data[l*d+j] += shifted
+			}
+		}
+		if labelled {
+			m.Gy.Data[l*m.C+l] += cnt
+			m.Sy[l] += cnt
+		}
+	}
 }
 
 // provisionalMean is the mean of the first chunk, rounded to integers for

@@ -32,6 +32,7 @@ type Backend struct {
 	threads int
 	buf     []float64 // float64 copy of the current chunk, reused across calls
 	gram    cpu.Gram
+	gramU8  cpu.GramU8
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -45,7 +46,7 @@ func New(threads int) *Backend {
 }
 
 func (b *Backend) Info() backend.Info {
-	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: "gonum v0.17.0 (pure Go), Gram kernel " + cpu.Kernel()}
+	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: "gonum v0.17.0 (pure Go), Gram kernel " + cpu.Kernel() + cpu.ExactU8Note()}
 }
 
 func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
@@ -55,6 +56,10 @@ func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) er
 		panic(fmt.Sprintf("gonum: GramAdd shift has length %d, want %d", len(shift), x.D))
 	}
 	if x.N == 0 || x.D == 0 {
+		return nil
+	}
+	if x.DType() == backend.U8 && cpu.ExactU8() && cpu.IntegralShift(shift) {
+		b.gramU8.AddUpper(x.N, x.D, x.U8, x.D, shift, g.Data, g.Stride, b.threads)
 		return nil
 	}
 	var xf blas64.General

@@ -14,6 +14,7 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	ob "github.com/reconalign/reconalign/cgo/openblas"
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 func init() {
@@ -30,6 +31,7 @@ type Backend struct {
 	threads int
 	blas    netlib.Implementation
 	buf     []float64 // float64 rows of the current chunk, reused across calls
+	gramU8  cpu.GramU8
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -51,7 +53,7 @@ func New(opts backend.Options) (backend.Backend, error) {
 }
 
 func (b *Backend) Info() backend.Info {
-	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: ob.Config()}
+	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: ob.Config() + cpu.ExactU8Note()}
 }
 
 // useThreads re-applies this backend's thread count, which another backend
@@ -77,6 +79,12 @@ func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) er
 		panic(fmt.Sprintf("openblas: GramAdd shift has length %d, want D = %d", len(shift), x.D))
 	}
 	if x.N == 0 || x.D == 0 {
+		return nil
+	}
+	if x.DType() == backend.U8 && cpu.ExactU8() && cpu.IntegralShift(shift) {
+		// Integer dot products beat OpenBLAS's float64 Dsyrk several times
+		// over here, and are exact.
+		b.gramU8.AddUpper(x.N, x.D, x.U8, x.D, shift, g.Data, g.Stride, b.threads)
 		return nil
 	}
 	b.useThreads()

@@ -46,22 +46,30 @@ func TestGramUpperMatchesNaive(t *testing.T) {
 				}
 				GramUpper(n, d, x, ldx, c, ldc, workers)
 				want := naive(n, d, x, ldx)
-				for i := 0; i < d; i++ {
-					for j := 0; j < ldc; j++ {
-						got := c[i*ldc+j]
-						switch {
-						case j >= d || j < i:
-							if got != -1 {
-								t.Fatalf("asm=%v %dx%d: entry (%d,%d) outside the upper triangle written: %g", asm, n, d, i, j, got)
-							}
-						case got != want[i*d+j]-1:
-							t.Fatalf("asm=%v %dx%d workers=%d: (%d,%d) = %g, want %g", asm, n, d, workers, i, j, got, want[i*d+j]-1)
-						}
-					}
-				}
+				checkUpperPlus(t, fmt.Sprintf("asm=%v %dx%d workers=%d", asm, n, d, workers), c, ldc, d, func(i, j int) float64 { return want[i*d+j] })
 			}
 		}
 		hasAVX2FMA = saved
+	}
+}
+
+// checkUpperPlus checks that c (d×d, row stride ldc), set to -1 before a
+// Gram update, now holds want(i, j) − 1 exactly on and above the diagonal
+// and still -1 everywhere else (lower triangle and padding).
+func checkUpperPlus(t *testing.T, what string, c []float64, ldc, d int, want func(i, j int) float64) {
+	t.Helper()
+	for i := 0; i < d; i++ {
+		for j := 0; j < ldc; j++ {
+			got := c[i*ldc+j]
+			switch {
+			case j >= d || j < i:
+				if got != -1 {
+					t.Fatalf("%s: entry (%d,%d) outside the upper triangle written: %g", what, i, j, got)
+				}
+			case got != want(i, j)-1:
+				t.Fatalf("%s: (%d,%d) = %.0f, want %.0f", what, i, j, got+1, want(i, j))
+			}
+		}
 	}
 }
 

@@ -27,3 +27,32 @@ func Kernel() string {
 	}
 	return "go 4x8"
 }
+
+// hasVNNI selects the exact uint8 Gram's assembly kernel (AVX-512 VNNI).
+var hasVNNI = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI)
+
+//go:noescape
+func kernelU8VNNI(kq int, a, b *uint32, p *int32, ldp int)
+
+func kernelU8(kq int, a, b []uint32, p []int32, ldp int) {
+	if hasVNNI && kq > 0 {
+		_ = a[kq*u8MR-1]
+		_ = b[kq*u8NR-1]
+		_ = p[(u8MR-1)*ldp+u8NR-1]
+		kernelU8VNNI(kq, &a[0], &b[0], &p[0], ldp)
+		return
+	}
+	kernelU8Go(kq, a, b, p, ldp)
+}
+
+//go:noescape
+func packU8VNNI(kq int, x *uint8, ldx int, q, a *uint32, astrip int, sums *int32)
+
+// packU8 packs sixteen columns of kq whole quads (see packU8VNNI).
+func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
+	_ = x[(4*kq-1)*ldx+15]
+	_ = q[(kq-1)*u8NR+15]
+	_ = a[astrip+(kq-1)*u8MR+7]
+	_ = sums[15]
+	packU8VNNI(kq, &x[0], ldx, &q[0], &a[0], astrip, &sums[0])
+}

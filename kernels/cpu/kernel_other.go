@@ -8,3 +8,13 @@ func kernel(k int, a, b, c []float64, ldc int) { kernelGo(k, a, b, c, ldc) }
 
 // Kernel names the micro-kernel in use, for backend descriptions.
 func Kernel() string { return "go 4x8" }
+
+var hasVNNI = false
+
+func kernelU8(kq int, a, b []uint32, p []int32, ldp int) {
+	kernelU8Go(kq, a, b, p, ldp)
+}
+
+func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
+	panic("cpu: no assembly packer on this architecture")
+}

@@ -1,0 +1,130 @@
+package cpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveU8 is the reference: the shifted Gram by a triple loop in int64.
+func naiveU8(n, d int, x []uint8, ldx int, shift []float64) []int64 {
+	g := make([]int64, d*d)
+	v := make([]int64, d)
+	for r := 0; r < n; r++ {
+		for j := range v {
+			v[j] = int64(x[r*ldx+j])
+			if shift != nil {
+				v[j] -= int64(shift[j])
+			}
+		}
+		for i, a := range v {
+			for j, b := range v {
+				g[i*d+j] += a * b
+			}
+		}
+	}
+	return g
+}
+
+// withVNNI runs f with the assembly kernel (when the CPU has it) and with
+// the portable one.
+func withVNNI(t *testing.T, f func(t *testing.T)) {
+	saved := hasVNNI
+	defer func() { hasVNNI = saved }()
+	for _, asm := range []bool{true, false} {
+		if asm && !saved {
+			t.Log("no AVX-512 VNNI here: only the portable kernel is tested")
+			continue
+		}
+		hasVNNI = asm
+		t.Run(fmt.Sprintf("vnni=%v", asm), f)
+	}
+}
+
+func TestGramU8Exact(t *testing.T) {
+	withVNNI(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(2, 3))
+		var g GramU8 // reused across shapes: stale padding must not leak
+		for _, sz := range [][2]int{{1, 1}, {3, 5}, {4, 48}, {257, 7}, {301, 49}, {513, 130}, {40, 260}, {4099, 97}} {
+			n, d := sz[0], sz[1]
+			ldx := d + 3
+			x := make([]uint8, n*ldx)
+			for i := range x {
+				x[i] = uint8(rng.IntN(256))
+			}
+			for _, shifted := range []bool{false, true} {
+				var shift []float64
+				if shifted {
+					shift = make([]float64, d)
+					for j := range shift {
+						shift[j] = float64(rng.IntN(300) - 20)
+					}
+				}
+				want := naiveU8(n, d, x, ldx, shift)
+				for _, workers := range []int{1, 2, 3} {
+					ldc := d + 2
+					c := make([]float64, d*ldc)
+					for i := range c {
+						c[i] = -1 // sentinel: lower triangle and padding must stay
+					}
+					g.AddUpper(n, d, x, ldx, shift, c, ldc, workers)
+					checkUpperPlus(t, fmt.Sprintf("%dx%d shifted=%v workers=%d", n, d, shifted, workers), c, ldc, d, func(i, j int) float64 { return float64(want[i*d+j]) })
+				}
+			}
+		}
+	})
+}
+
+// TestGramU8Extremes drives the int32 lanes to their bound: columns of 0
+// and 255 over more than one flush block, where a lane would overflow if
+// a block were any longer.
+func TestGramU8Extremes(t *testing.T) {
+	withVNNI(t, func(t *testing.T) {
+		n, d := u8BlockRows+u8BlockRows/2+3, 3
+		x := make([]uint8, n*d)
+		for r := 0; r < n; r++ {
+			x[r*d+0], x[r*d+1], x[r*d+2] = 0, 255, uint8(r)
+		}
+		c := make([]float64, d*d)
+		var g GramU8
+		g.AddUpper(n, d, x, d, nil, c, d, 2)
+		want := naiveU8(n, d, x, d, nil)
+		for i := 0; i < d; i++ {
+			for j := i; j < d; j++ {
+				if c[i*d+j] != float64(want[i*d+j]) {
+					t.Fatalf("(%d,%d) = %.0f, want %d", i, j, c[i*d+j], want[i*d+j])
+				}
+			}
+		}
+	})
+}
+
+func TestIntegralShift(t *testing.T) {
+	for _, tc := range []struct {
+		s    []float64
+		want bool
+	}{{nil, true}, {[]float64{0, 3, -7}, true}, {[]float64{0.5}, false}, {[]float64{1 << 21}, false}} {
+		if got := IntegralShift(tc.s); got != tc.want {
+			t.Errorf("IntegralShift(%v) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkGramU8(b *testing.B) {
+	for _, sz := range [][2]int{{4096, 784}, {4096, 3072}} {
+		n, d := sz[0], sz[1]
+		x := make([]uint8, n*d)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range x {
+			x[i] = uint8(rng.IntN(256))
+		}
+		c := make([]float64, d*d)
+		var g GramU8
+		b.Run(fmt.Sprintf("N=%d,D=%d", n, d), func(b *testing.B) {
+			for b.Loop() {
+				g.AddUpper(n, d, x, d, nil, c, d, 0)
+			}
+			b.ReportMetric(float64(n)*float64(d)*float64(d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gop/s")
+		})
+	}
+}
