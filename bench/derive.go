@@ -8,7 +8,8 @@ import (
 )
 
 // TieFraction: two routes whose medians differ by less than this fraction
-// of the faster one are a tie, and either choice is right.
+// of the faster one are a tie, and either choice is right (so are two
+// whose measured ranges overlap).
 const TieFraction = 0.10
 
 // derive computes what the report shows beyond single results: scaling
@@ -122,7 +123,8 @@ func routes(results []Result) []RouteChoice {
 			c.Agrees = "not measured"
 		case c.Auto == c.Winner:
 			c.Agrees = "yes"
-		case slow-fast < TieFraction*fast || autoTime < (1+TieFraction)*fast:
+		case slow-fast < TieFraction*fast || autoTime < (1+TieFraction)*fast ||
+			overlap(dir.Seconds, dual.Seconds):
 			c.Agrees = "tie"
 		default:
 			c.Agrees = "no"
@@ -130,6 +132,12 @@ func routes(results []Result) []RouteChoice {
 		out = append(out, c)
 	}
 	return out
+}
+
+// overlap reports whether two timings' min–max ranges overlap: then the
+// run cannot tell which route is faster, and either choice is right.
+func overlap(a, b *Summary) bool {
+	return a.Min <= b.Max && b.Min <= a.Max
 }
 
 func intParam(r Result, key string) int {

@@ -326,7 +326,7 @@ func writeRoutes(b *strings.Builder, rep *Report) {
 	b.WriteString("### fast_gram_eigh: direct D×D against dual N×N\n\n")
 	b.WriteString("Eigenpairs of XᵀX for an N×D matrix with a decaying spectrum, by the direct route (XᵀX, then eigh of D×D) " +
 		"and the dual route (XXᵀ, eigh of N×N, vectors mapped back by Xᵀu/√λ), both forced; `engine.GramEigh` picks " +
-		"dual when N < D. \"tie\": the two routes, or the engine's own run and the faster route, are within 10% of each other.\n\n")
+		"dual when N < D. \"tie\": the two routes, or the engine's own run and the faster route, are within 10% of each other, or the two routes' min – max ranges overlap (the run cannot tell them apart).\n\n")
 	var rows [][]string
 	for _, c := range rep.Routes {
 		auto := rep.Find(fmt.Sprintf("fast_gram_eigh/%s/%s/N=%d,D=%d", c.Backend, RouteAuto, c.N, c.D))

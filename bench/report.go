@@ -200,8 +200,9 @@ type RouteChoice struct {
 	Winner  string  `json:"winner"`
 	Auto    string  `json:"auto"` // the route engine.GramEigh chose
 	// Agrees is "yes" when auto picked the winner, "tie" when the two routes
-	// are within TieFraction of each other or the engine's own run was within
-	// TieFraction of the faster route, else "no".
+	// are within TieFraction of each other, their min–max ranges overlap, or
+	// the engine's own run was within TieFraction of the faster route, else
+	// "no".
 	Agrees string `json:"agrees"`
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -351,5 +352,32 @@ func TestImageNetFamiliesSmall(t *testing.T) {
 	}
 	if r := rep.Find("imagenet/generate/N=5000,D=48"); r.GBytesPerSecond <= 0 {
 		t.Errorf("generation rate %+v", r)
+	}
+}
+
+// The route verdicts: a right pick, a wrong one that the run can tell, and
+// a wrong one inside the noise of the two routes (a tie).
+func TestRouteVerdicts(t *testing.T) {
+	res := func(route string, n int, med, lo, hi float64, chose string) Result {
+		r := Result{Name: fmt.Sprintf("fast_gram_eigh/gonum/%s/N=%d,D=512", route, n), Group: GroupFast, Backend: "gonum", Status: StatusOK,
+			Params:  map[string]any{"route": route, "n": n, "d": 512},
+			Seconds: &Summary{Median: med, Min: lo, Max: hi}}
+		if chose != "" {
+			r.Outcome = map[string]any{"route": chose}
+		}
+		return r
+	}
+	rep := &Report{Results: []Result{
+		res(RouteDirect, 64, 1.0, 0.9, 1.1, ""), res(RouteDual, 64, 0.002, 0.002, 0.002, ""), res(RouteAuto, 64, 0.002, 0.002, 0.002, RouteDual),
+		res(RouteDirect, 512, 1.2, 1.15, 1.25, ""), res(RouteDual, 512, 1.0, 0.95, 1.05, ""), res(RouteAuto, 512, 1.2, 1.15, 1.25, RouteDirect),
+		res(RouteDirect, 1024, 1.12, 1.0, 1.3, ""), res(RouteDual, 1024, 1.0, 0.9, 1.1, ""), res(RouteAuto, 1024, 1.2, 1.1, 1.3, RouteDirect),
+	}}
+	derive(rep)
+	var got []string
+	for _, c := range rep.Routes {
+		got = append(got, c.Agrees)
+	}
+	if want := "yes,no,tie"; strings.Join(got, ",") != want {
+		t.Fatalf("verdicts %v, want %s:\n%+v", got, want, rep.Routes)
 	}
 }
