@@ -195,7 +195,7 @@ func checkPencil(be backend.Backend, rg *closedform.Range, st *engine.Stats, m c
 }
 
 // rsvdScenario times rsvd.TopK on uncentred Fashion-MNIST, loaded once into
-// memory (load timed, as scikit-learn's side loads it too), checked against
+// memory as uint8 (load timed, as scikit-learn's side loads it too), checked against
 // NumPy's full eigh of the same Gram, with scikit-learn's randomized_svd as
 // the timing reference.
 func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
@@ -238,12 +238,13 @@ func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
 				c := &Case{Outcome: map[string]any{}}
 				c.Run = func() error {
 					// Like scikit-learn, which is given the loaded matrix: load
-					// once (timed), then every pass reads memory.
+					// once (timed), then every pass reads memory, where the
+					// pixels stay uint8 as a user would keep them.
 					src, err := data.FashionMNIST(env.Config.FashionMNISTDir, split)
 					if err != nil {
 						return err
 					}
-					x, labels, err := data.Collect(src)
+					x, labels, err := data.Load(src)
 					if err != nil {
 						return err
 					}

@@ -120,6 +120,18 @@ func (r *memReader) Close() error {
 // labels (nil when it has none). It is meant for small data: tests, examples
 // and sizes where N·D float64 values comfortably fit in memory.
 func Collect(src Source) (backend.Chunk, []int, error) {
+	return collect(src, backend.F64)
+}
+
+// Load reads a whole source into memory in its own element type (uint8
+// pixels stay one byte each, and keep the backends' exact uint8 Gram), with
+// its labels (nil when it has none). Wrap the result with FromMatrix to make
+// passes over memory.
+func Load(src Source) (backend.Chunk, []int, error) {
+	return collect(src, src.Meta().DType)
+}
+
+func collect(src Source, dt backend.DType) (backend.Chunk, []int, error) {
 	m := src.Meta()
 	if m.N < 0 || m.D < 1 || m.N > math.MaxInt/8/m.D {
 		return backend.Chunk{}, nil, fmt.Errorf("%s: cannot collect %d×%d values", m.Name, m.N, m.D)
@@ -129,7 +141,15 @@ func Collect(src Source) (backend.Chunk, []int, error) {
 		return backend.Chunk{}, nil, err
 	}
 	defer r.Close()
-	x := backend.Chunk{N: m.N, D: m.D, F64: make([]float64, m.N*m.D)}
+	x := backend.Chunk{N: m.N, D: m.D}
+	switch dt {
+	case backend.U8:
+		x.U8 = make([]uint8, m.N*m.D)
+	case backend.F32:
+		x.F32 = make([]float32, m.N*m.D)
+	default:
+		x.F64 = make([]float64, m.N*m.D)
+	}
 	var labels []int
 	row := 0
 	for {
@@ -143,7 +163,17 @@ func Collect(src Source) (backend.Chunk, []int, error) {
 		if b.X.D != m.D || row+b.X.N > m.N {
 			return backend.Chunk{}, nil, fmt.Errorf("%s: delivered a %d×%d batch after %d rows, inconsistent with its declared %d×%d", m.Name, b.X.N, b.X.D, row, m.N, m.D)
 		}
-		b.X.Float64(x.F64[row*m.D:], nil)
+		lo, hi := row*m.D, (row+b.X.N)*m.D
+		switch {
+		case dt == backend.F64:
+			b.X.Float64(x.F64[lo:], nil)
+		case b.X.DType() != dt:
+			return backend.Chunk{}, nil, fmt.Errorf("%s: delivered %v rows but declares %v", m.Name, b.X.DType(), dt)
+		case dt == backend.U8:
+			copy(x.U8[lo:hi], b.X.U8)
+		default:
+			copy(x.F32[lo:hi], b.X.F32)
+		}
 		if b.Labels != nil {
 			if labels == nil {
 				labels = make([]int, m.N)

@@ -28,6 +28,13 @@ func TestFromMatrixAndCollect(t *testing.T) {
 		if got.N != 4 || got.D != 3 || got.F64 == nil || !slices.Equal(got.F64, want) || !slices.Equal(labels, []int{1, 0, 3, 1}) {
 			t.Errorf("Collect: %+v, %v", got, labels)
 		}
+		native, labels, err := Load(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if native.DType() != x.DType() || !slices.Equal(native.U8, x.U8) || !slices.Equal(native.F32, x.F32) || !slices.Equal(labels, []int{1, 0, 3, 1}) {
+			t.Errorf("Load: %+v, %v", native, labels)
+		}
 		for _, chunk := range []int{1, 3, 4, 100} {
 			var rows []float64
 			forEachBatch(t, src, chunk, func(b Batch) { rows = append(rows, b.X.Float64(make([]float64, b.X.N*3), nil)...) })
@@ -72,4 +79,16 @@ func (s shortSource) Meta() Meta { m := s.Source.Meta(); m.N++; return m }
 func TestCollectChecksTheDeclaredCount(t *testing.T) {
 	_, _, err := Collect(shortSource{mustMatrix(t, 3)})
 	wantErr(t, err, "delivered 3 rows but declares 4")
+	_, _, err = Load(shortSource{mustMatrix(t, 3)})
+	wantErr(t, err, "delivered 3 rows but declares 4")
+}
+
+// A source whose batches are not of the element type it declares.
+type mistypedSource struct{ Source }
+
+func (s mistypedSource) Meta() Meta { m := s.Source.Meta(); m.DType = backend.U8; return m }
+
+func TestLoadChecksTheDeclaredType(t *testing.T) {
+	_, _, err := Load(mistypedSource{mustMatrix(t, 3)})
+	wantErr(t, err, "delivered float64 rows but declares uint8")
 }
