@@ -238,6 +238,14 @@ type GramStreamer interface {
 	GramEnd(g blas64.General) error
 }
 
+// ExactU8Gram is implemented by backends that can say whether their Gram of
+// uint8 chunks with an integral shift runs in exact integer arithmetic,
+// which costs a fraction of the float64 Gram's time per product; callers
+// weighing a Gram against other work use it.
+type ExactU8Gram interface {
+	ExactU8Gram() bool
+}
+
 // PrecisionSelector is implemented by backends that can compute the Gram in
 // more than one arithmetic (the CPU backends compute in float64 only).
 // UsePrecision takes a name such as "fp64", "tf32" or "exact-u8" and returns

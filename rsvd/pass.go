@@ -45,11 +45,18 @@ type streamer struct {
 	stats *engine.Stats
 }
 
-// useGram reports whether one pass forming the D×D Gram (N·D² flops, at
-// Dsyrk speed) beats `passes` streamed applications of it to D×l blocks
-// (4·N·D·l flops each), with the Gram small enough to hold (1 GiB).
-func useGram(d, l, passes int) bool {
-	return float64(d)*float64(d)*8 <= 1<<30 && d < 4*passes*l
+// useGram reports whether one pass forming the D×D Gram (N·D² flops) beats
+// `passes` streamed applications of it to D×l blocks (4·N·D·l flops each),
+// with the Gram small enough to hold (1 GiB). An exact integer uint8 Gram
+// counts at a quarter of its flops: BENCHMARKS.md measures it at 4.3× the
+// machine's float64 GEMM rate (499 against 115 GFLOP/s on the 2-core
+// machine), and the streamed passes are float64 GEMMs.
+func useGram(d, l, passes int, exactU8 bool) bool {
+	cost := float64(d)
+	if exactU8 {
+		cost /= 4
+	}
+	return float64(d)*float64(d)*8 <= 1<<30 && cost < float64(4*passes*l)
 }
 
 // formGram makes the one pass of the explicit Gram route.

@@ -120,7 +120,11 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 		return nil, err
 	}
 	passes := opt.PowerIters + 2
-	gram := !opt.Stream && useGram(d, l, passes)
+	exactU8 := false
+	if e, ok := be.(backend.ExactU8Gram); ok {
+		exactU8 = e.ExactU8Gram() && s.meta.DType == backend.U8
+	}
+	gram := !opt.Stream && useGram(d, l, passes, exactU8)
 	if gram {
 		// Cheaper to form XᵀX once and iterate in memory; same algorithm,
 		// same bounds (A is exact either way), one pass over the data.

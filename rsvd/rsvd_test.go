@@ -290,3 +290,23 @@ func TestExplicitGramRouteMatchesStreaming(t *testing.T) {
 		}
 	}
 }
+
+// The route rule: the explicit Gram when D is small against the streamed
+// work, sooner for an exact uint8 Gram, never when the Gram would not fit.
+func TestUseGram(t *testing.T) {
+	for _, tc := range []struct {
+		d, l, passes int
+		exactU8      bool
+		want         bool
+	}{
+		{784, 110, 4, false, true},    // 784 < 4·4·110
+		{784, 30, 4, false, false},    // 784 ≥ 480
+		{784, 30, 4, true, true},      // 196 < 480
+		{3072, 30, 4, true, false},    // 768 ≥ 480
+		{16384, 1010, 4, true, false}, // the Gram alone is 2 GiB
+	} {
+		if got := useGram(tc.d, tc.l, tc.passes, tc.exactU8); got != tc.want {
+			t.Errorf("useGram(%d, %d, %d, %v) = %v, want %v", tc.d, tc.l, tc.passes, tc.exactU8, got, tc.want)
+		}
+	}
+}

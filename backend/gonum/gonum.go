@@ -49,6 +49,10 @@ func (b *Backend) Info() backend.Info {
 	return backend.Info{Name: Name, Device: "cpu", Precision: "float64", Threads: b.threads, Library: "gonum v0.17.0 (pure Go), Gram kernel " + cpu.Kernel() + cpu.ExactU8Note()}
 }
 
+// ExactU8Gram: uint8 chunks with an integral shift take the exact integer
+// Gram of kernels/cpu when the CPU has it.
+func (b *Backend) ExactU8Gram() bool { return cpu.ExactU8() }
+
 func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
 	x.Check()
 	checkSquare("GramAdd", g, x.D)

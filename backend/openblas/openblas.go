@@ -72,6 +72,10 @@ var gramBlockValues = 8 << 20
 // when D is so large that the bound above would allow only a few rows.
 var gramMinRows = 256
 
+// ExactU8Gram: uint8 chunks with an integral shift take the exact integer
+// Gram of kernels/cpu when the CPU has it.
+func (b *Backend) ExactU8Gram() bool { return cpu.ExactU8() }
+
 func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
 	x.Check()
 	checkGeneral("GramAdd", "g", g, x.D, x.D)
