@@ -334,6 +334,9 @@ func selectScenarios(all []Scenario, only *regexp.Regexp) []Scenario {
 	return out
 }
 
+// settle is the pause between a scenario's check and its timed runs.
+const settle = 250 * time.Millisecond
+
 // run measures one scenario: set up, run once, check, warm up, time the
 // repeats, check again. A failed check discards the timings.
 func (e *Env) run(s Scenario) (r Result) {
@@ -403,6 +406,10 @@ func (e *Env) run(s Scenario) (r Result) {
 	if err := c.Check(); err != nil {
 		return fail("check: %v", err)
 	}
+	// OpenBLAS's idle workers spin for about 2²⁸ cycles (0.1 s here) after
+	// each call, the check's included, and take a core from whatever runs
+	// next; let them fall asleep before anything is timed.
+	time.Sleep(settle)
 	r.Warmup = 1
 	// Long runs need no extra warm-up: the first one already paged in the
 	// data and sized the buffers.
