@@ -103,10 +103,14 @@ func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
 	if n == 0 {
 		return w, nil
 	}
-	jobz := lapack.EVNone
 	if vectors {
-		jobz = lapack.EVCompute
+		w, ok := symEigVectors(a, b.threads)
+		if !ok {
+			return nil, backend.ErrNotConverged
+		}
+		return w, nil
 	}
+	jobz := lapack.EVNone
 	s := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}
 	work := []float64{0}
 	lapack64.Syev(jobz, s, w, work, -1)
@@ -114,11 +118,7 @@ func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
 	if !lapack64.Syev(jobz, s, w, work, len(work)) {
 		return nil, backend.ErrNotConverged
 	}
-	if vectors {
-		backend.Reverse(w, a)
-	} else {
-		backend.Reverse(w, blas64.General{})
-	}
+	backend.Reverse(w, blas64.General{})
 	return w, nil
 }
 

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -156,5 +157,27 @@ func TestGemmMatchesNaive(t *testing.T) {
 			}
 		}
 		hasAVX2FMA = saved
+	}
+}
+
+func TestRotMatchesScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, n := range []int{0, 1, 3, 4, 5, 17, 64} {
+		x, y := make([]float64, n), make([]float64, n)
+		for k := range x {
+			x[k], y[k] = rng.NormFloat64(), rng.NormFloat64()
+		}
+		c, s := 0.6, -0.8
+		wx, wy := make([]float64, n), make([]float64, n)
+		for k := range x {
+			wx[k], wy[k] = c*x[k]-s*y[k], s*x[k]+c*y[k]
+		}
+		Rot(x, y, c, s)
+		for k := range x {
+			// FMA rounds once where the scalar code rounds twice.
+			if math.Abs(x[k]-wx[k]) > 1e-15*(1+math.Abs(wx[k])) || math.Abs(y[k]-wy[k]) > 1e-15*(1+math.Abs(wy[k])) {
+				t.Fatalf("n=%d k=%d: (%g, %g), want (%g, %g)", n, k, x[k], y[k], wx[k], wy[k])
+			}
+		}
 	}
 }

@@ -56,3 +56,6 @@ func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32)
 	_ = sums[15]
 	packU8VNNI(kq, &x[0], ldx, &q[0], &a[0], astrip, &sums[0])
 }
+
+//go:noescape
+func rotAVX2(n int, x, y *float64, c, s float64)

@@ -18,3 +18,5 @@ func kernelU8(kq int, a, b []uint32, p []int32, ldp int) {
 func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
 	panic("cpu: no assembly packer on this architecture")
 }
+
+func rotAVX2(n int, x, y *float64, c, s float64) { panic("cpu: no assembly rotation here") }
