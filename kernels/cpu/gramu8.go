@@ -48,9 +48,19 @@ const (
 	u8BlockBytes = 64 << 20
 )
 
+// u8Kind names an implementation of the exact uint8 Gram's inner loops.
+type u8Kind int
+
+const (
+	u8Go   u8Kind = iota // portable Go: correct, too slow to beat float64 BLAS
+	u8AVX2               // VPMADDWD on bytes widened to int16: 16 products an instruction
+	u8VNNI               // AVX-512 VNNI VPDPBUSD: 64 products an instruction
+)
+
 // ExactU8 reports whether the exact integer uint8 Gram runs on this CPU at
-// native speed (AVX-512 VNNI). Without it the backends convert to float64.
-func ExactU8() bool { return hasVNNI }
+// native speed (AVX-512 VNNI or AVX2). Without it the backends convert to
+// float64.
+func ExactU8() bool { return u8Path != u8Go }
 
 // IntegralShift reports whether every shift value is an integer small
 // enough for the int64 corrections (|s| ≤ 2²⁰); nil counts as zero.
@@ -203,7 +213,7 @@ func flushU8(p []int32, ld int, s, sh []int64, n int64, j0, j1 int, c []float64,
 func packQuads(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi int, s []int64, s32 []int32) {
 	full := max(lo, min(hi, n/4))
 	j0 := 0
-	if hasVNNI && full > lo {
+	if u8Path != u8Go && full > lo {
 		j0 = d / 16 * 16
 		for j := 0; j < j0; j += 16 {
 			packU8(full-lo, x[4*lo*ldx+j:], ldx, q[j/u8NR*u8NR*nq+lo*u8NR+j%u8NR:], a[j*nq+lo*u8MR:], u8MR*nq, s32[j:j+16])
@@ -299,8 +309,15 @@ func kernelU8Go(kq int, a, b []uint32, p []int32, ldp int) {
 // ExactU8Note is appended to a CPU backend's library description: it says
 // whether uint8 Grams take the exact integer route.
 func ExactU8Note() string {
-	if hasVNNI {
+	switch u8Path {
+	case u8VNNI:
 		return "; uint8 Gram exact in int32 (avx512-vnni)"
+	case u8AVX2:
+		return "; uint8 Gram exact in int32 (avx2)"
 	}
 	return ""
+}
+
+func (k u8Kind) String() string {
+	return [...]string{"go", "avx2", "avx512-vnni"}[k]
 }

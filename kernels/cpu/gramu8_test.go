@@ -26,23 +26,23 @@ func naiveU8(n, d int, x []uint8, ldx int, shift []float64) []int64 {
 	return g
 }
 
-// withVNNI runs f with the assembly kernel (when the CPU has it) and with
-// the portable one.
-func withVNNI(t *testing.T, f func(t *testing.T)) {
-	saved := hasVNNI
-	defer func() { hasVNNI = saved }()
-	for _, asm := range []bool{true, false} {
-		if asm && !saved {
-			t.Log("no AVX-512 VNNI here: only the portable kernel is tested")
+// withU8Paths runs f with every inner-loop implementation this CPU can run:
+// the assembly ones it has and the portable one.
+func withU8Paths(t *testing.T, f func(t *testing.T)) {
+	saved := u8Path
+	defer func() { u8Path = saved }()
+	for _, k := range []u8Kind{u8VNNI, u8AVX2, u8Go} {
+		if k > saved {
+			t.Logf("%v: not on this CPU", k)
 			continue
 		}
-		hasVNNI = asm
-		t.Run(fmt.Sprintf("vnni=%v", asm), f)
+		u8Path = k
+		t.Run(k.String(), f)
 	}
 }
 
 func TestGramU8Exact(t *testing.T) {
-	withVNNI(t, func(t *testing.T) {
+	withU8Paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(2, 3))
 		var g GramU8 // reused across shapes: stale padding must not leak
 		for _, sz := range [][2]int{{1, 1}, {3, 5}, {4, 48}, {257, 7}, {301, 49}, {513, 130}, {40, 260}, {4099, 97}} {
@@ -79,7 +79,7 @@ func TestGramU8Exact(t *testing.T) {
 // and 255 over more than one flush block, where a lane would overflow if
 // a block were any longer.
 func TestGramU8Extremes(t *testing.T) {
-	withVNNI(t, func(t *testing.T) {
+	withU8Paths(t, func(t *testing.T) {
 		n, d := u8BlockRows+u8BlockRows/2+3, 3
 		x := make([]uint8, n*d)
 		for r := 0; r < n; r++ {
@@ -111,6 +111,8 @@ func TestIntegralShift(t *testing.T) {
 }
 
 func BenchmarkGramU8(b *testing.B) {
+	saved := u8Path
+	defer func() { u8Path = saved }()
 	for _, sz := range [][2]int{{4096, 784}, {4096, 3072}} {
 		n, d := sz[0], sz[1]
 		x := make([]uint8, n*d)
@@ -119,12 +121,19 @@ func BenchmarkGramU8(b *testing.B) {
 			x[i] = uint8(rng.IntN(256))
 		}
 		c := make([]float64, d*d)
-		var g GramU8
-		b.Run(fmt.Sprintf("N=%d,D=%d", n, d), func(b *testing.B) {
-			for b.Loop() {
-				g.AddUpper(n, d, x, d, nil, c, d, 0)
+		for _, k := range []u8Kind{u8VNNI, u8AVX2} {
+			if k > saved {
+				continue
 			}
-			b.ReportMetric(float64(n)*float64(d)*float64(d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gop/s")
-		})
+			u8Path = k
+			var g GramU8
+			b.Run(fmt.Sprintf("%v/N=%d,D=%d", k, n, d), func(b *testing.B) {
+				for b.Loop() {
+					g.AddUpper(n, d, x, d, nil, c, d, 0)
+				}
+				// The float64 Gram's convention (BENCHMARKS.md): N·D·(D+1) flops.
+				b.ReportMetric(float64(n)*float64(d)*float64(d+1)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

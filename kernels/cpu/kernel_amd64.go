@@ -28,33 +28,62 @@ func Kernel() string {
 	return "go 4x8"
 }
 
-// hasVNNI selects the exact uint8 Gram's assembly kernel (AVX-512 VNNI).
-var hasVNNI = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI)
+// u8Path selects the exact uint8 Gram's assembly: AVX-512 VNNI where the
+// CPU has it, else AVX2; tests switch it to exercise each on one machine.
+var u8Path = func() u8Kind {
+	switch {
+	case cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI):
+		return u8VNNI
+	case cpuid.CPU.Supports(cpuid.AVX2):
+		return u8AVX2
+	}
+	return u8Go
+}()
 
 //go:noescape
 func kernelU8VNNI(kq int, a, b *uint32, p *int32, ldp int)
 
+//go:noescape
+func kernelU8AVX2(kq int, a, b *uint32, p *int32, ldp int)
+
 func kernelU8(kq int, a, b []uint32, p []int32, ldp int) {
-	if hasVNNI && kq > 0 {
-		_ = a[kq*u8MR-1]
-		_ = b[kq*u8NR-1]
-		_ = p[(u8MR-1)*ldp+u8NR-1]
+	if u8Path == u8Go || kq == 0 {
+		kernelU8Go(kq, a, b, p, ldp)
+		return
+	}
+	_ = a[kq*u8MR-1]
+	_ = b[kq*u8NR-1]
+	_ = p[(u8MR-1)*ldp+u8NR-1]
+	if u8Path == u8VNNI {
 		kernelU8VNNI(kq, &a[0], &b[0], &p[0], ldp)
 		return
 	}
-	kernelU8Go(kq, a, b, p, ldp)
+	// The AVX2 kernel covers 4×8 of the 8×48 tile per call.
+	for h := 0; h < u8MR; h += 4 {
+		for t := 0; t < u8NR; t += 8 {
+			kernelU8AVX2(kq, &a[h], &b[t], &p[h*ldp+t], ldp)
+		}
+	}
 }
 
 //go:noescape
 func packU8VNNI(kq int, x *uint8, ldx int, q, a *uint32, astrip int, sums *int32)
 
-// packU8 packs sixteen columns of kq whole quads (see packU8VNNI).
+//go:noescape
+func packU8AVX2(kq int, x *uint8, ldx int, q, a *uint32, astrip int, sums *int32)
+
+// packU8 packs sixteen columns of kq whole quads (see packU8VNNI); only
+// called when u8Path is not u8Go.
 func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
 	_ = x[(4*kq-1)*ldx+15]
 	_ = q[(kq-1)*u8NR+15]
 	_ = a[astrip+(kq-1)*u8MR+7]
 	_ = sums[15]
-	packU8VNNI(kq, &x[0], ldx, &q[0], &a[0], astrip, &sums[0])
+	if u8Path == u8VNNI {
+		packU8VNNI(kq, &x[0], ldx, &q[0], &a[0], astrip, &sums[0])
+		return
+	}
+	packU8AVX2(kq, &x[0], ldx, &q[0], &a[0], astrip, &sums[0])
 }
 
 //go:noescape

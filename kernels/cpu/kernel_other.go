@@ -9,7 +9,7 @@ func kernel(k int, a, b, c []float64, ldc int) { kernelGo(k, a, b, c, ldc) }
 // Kernel names the micro-kernel in use, for backend descriptions.
 func Kernel() string { return "go 4x8" }
 
-var hasVNNI = false
+var u8Path = u8Go
 
 func kernelU8(kq int, a, b []uint32, p []int32, ldp int) {
 	kernelU8Go(kq, a, b, p, ldp)
