@@ -247,7 +247,8 @@ type ExactU8Gram interface {
 }
 
 // PrecisionSelector is implemented by backends that can compute the Gram in
-// more than one arithmetic (the CPU backends compute in float64 only).
+// more than one arithmetic (the CPU backends compute in float64, exact for
+// uint8 data, only).
 // UsePrecision takes a name such as "fp64", "tf32" or "exact-u8" and returns
 // an error for a name it does not know.
 type PrecisionSelector interface {

@@ -94,10 +94,13 @@ func usePrecision(be backend.Backend, p string) error {
 	if s, ok := be.(backend.PrecisionSelector); ok {
 		return s.UsePrecision(p)
 	}
-	if p == "fp64" || p == "float64" {
+	// A CPU backend's Gram is float64, and exact for uint8 data with its
+	// integral shift either way: integer dot products where the CPU has
+	// them, else float64 partial sums that are integers below 2⁵³.
+	if p == "fp64" || p == "float64" || p == "exact-u8" {
 		return nil
 	}
-	return fmt.Errorf("backend %s computes the Gram in float64 only; precision %q needs a backend that offers it (--backend cuda)", be.Info().Name, p)
+	return fmt.Errorf("backend %s computes the Gram in float64 (exact for uint8 data) only; precision %q needs a backend that offers it (--backend cuda)", be.Info().Name, p)
 }
 
 // GPUMinFlops is the work (2·N·D² for the Gram plus 10·D³ for the

@@ -14,14 +14,19 @@ import (
 )
 
 func TestPrecisionIsNeverSilentlyChanged(t *testing.T) {
-	if _, err := New(Options{Backend: gonum.Name, Precision: "tf32"}); err == nil || !strings.Contains(err.Error(), "float64 only") {
-		t.Fatalf("tf32 on gonum: %v", err)
+	for _, p := range []string{"tf32", "fp32", "bf16"} {
+		if _, err := New(Options{Backend: gonum.Name, Precision: p}); err == nil || !strings.Contains(err.Error(), "float64 (exact for uint8 data) only") {
+			t.Fatalf("%s on gonum: %v", p, err)
+		}
 	}
-	e, err := New(Options{Backend: gonum.Name, Precision: "fp64"})
-	if err != nil {
-		t.Fatal(err)
+	// What a CPU backend does compute: float64, exact for uint8 pixels.
+	for _, p := range []string{"fp64", "exact-u8"} {
+		e, err := New(Options{Backend: gonum.Name, Precision: p})
+		if err != nil {
+			t.Fatalf("%s on gonum: %v", p, err)
+		}
+		e.Close()
 	}
-	e.Close()
 }
 
 func TestRoutingRule(t *testing.T) {

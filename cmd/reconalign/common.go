@@ -25,7 +25,7 @@ var global struct {
 func init() {
 	f := rootCmd.PersistentFlags()
 	f.StringVar(&global.backend, "backend", "auto", "backend: "+engine.BackendNames())
-	f.StringVar(&global.precision, "precision", "", "Gram arithmetic: fp64 (default; the CPU backends' only one), or on cuda fp32, tf32, bf16, exact-u8")
+	f.StringVar(&global.precision, "precision", "", "Gram arithmetic: fp64 (default) or exact-u8 (uint8 data; on the CPU backends both are exact for them), or on cuda also fp32, tf32, bf16")
 	f.IntVar(&global.threads, "threads", 0, "CPU threads (0: all cores)")
 	f.IntVar(&global.chunkRows, "chunk-rows", engine.DefaultChunkRows, "rows read per chunk")
 	f.BoolVarP(&global.quiet, "quiet", "q", false, "no progress bar or notes on stderr")
