@@ -7,14 +7,25 @@
 SHELL := /bin/bash
 GO    ?= go
 PY    ?= /usr/bin/python3
-DEBS  := libopenblas-dev liblapacke-dev pkg-config python3-numpy python3-scipy python3-sklearn dataset-fashion-mnist
+DEBS  := libopenblas-dev liblapacke-dev libdeflate-dev pkg-config python3-numpy python3-scipy python3-sklearn dataset-fashion-mnist
 FMNIST := /usr/share/datasets/fashion-mnist
 
-# The openblas backend is compiled in when pkg-config finds OpenBLAS and LAPACKE.
-HAVE_OPENBLAS := $(shell pkg-config --exists openblas lapacke 2>/dev/null && echo yes)
+# The openblas backend is compiled in when pkg-config finds OpenBLAS and
+# LAPACKE; whole-file gzip inflation with libdeflate when it finds libdeflate.
+HAVE_OPENBLAS   := $(shell pkg-config --exists openblas lapacke 2>/dev/null && echo yes)
+HAVE_LIBDEFLATE := $(shell pkg-config --exists libdeflate 2>/dev/null && echo yes)
+GOTAGS :=
 ifeq ($(HAVE_OPENBLAS),yes)
-  TAGS := -tags openblas
+  GOTAGS += openblas
   export CGO_LDFLAGS := $(shell pkg-config --libs openblas lapacke)
+endif
+ifeq ($(HAVE_LIBDEFLATE),yes)
+  GOTAGS += libdeflate
+endif
+empty :=
+space := $(empty) $(empty)
+ifneq ($(strip $(GOTAGS)),)
+  TAGS := -tags $(subst $(space),$(strip ,),$(strip $(GOTAGS)))
 endif
 
 # go-nvml's generated bindings call NVML functions that CUDA 13 deprecates.
@@ -73,7 +84,7 @@ FUZZ_TIME ?= 20000x
 fuzz-smoke:
 	@for f in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' data/*_test.go | sed 's/func //'); do \
 	  echo "fuzz $$f ($(FUZZ_TIME))"; \
-	  timeout 240 $(GO) test -run=NONE -fuzz="^$$f\$$" -fuzztime=$(FUZZ_TIME) ./data/ || exit 1; done
+	  timeout 240 $(GO) test $(TAGS) -run=NONE -fuzz="^$$f\$$" -fuzztime=$(FUZZ_TIME) ./data/ || exit 1; done
 
 bench-quick: _build
 	$(BIN) bench --suite quick --json out/bench-quick.json

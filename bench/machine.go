@@ -12,6 +12,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/hw"
 )
 
@@ -111,7 +112,7 @@ func buildCommit() (string, bool) {
 // Python are filled in by the run.
 func describeSoftware() Software {
 	commit, dirty := buildCommit()
-	return Software{GoVersion: runtime.Version(), Commit: commit, Dirty: dirty, Env: blasEnv()}
+	return Software{GoVersion: runtime.Version(), Commit: commit, Dirty: dirty, Env: blasEnv(), Gunzip: data.Gunzip()}
 }
 
 // envLine renders the BLAS environment for the markdown header.

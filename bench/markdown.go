@@ -175,6 +175,9 @@ func writeHeader(b *strings.Builder, rep *Report) {
 			rows = append(rows, []string{"Backend " + st.Name, "unavailable: " + strings.TrimPrefix(st.Reason, "backend unavailable: ")})
 		}
 	}
+	if s.Gunzip != "" {
+		rows = append(rows, []string{"gzip (engine)", s.Gunzip})
+	}
 	if py := s.Python; py != nil {
 		if py.Available {
 			rows = append(rows, []string{"NumPy references", fmt.Sprintf("Python %s (%s), NumPy %s, scikit-learn %s; BLAS: %s", py.Version, py.Executable, py.NumPy, py.SciKit, py.BLAS)})

@@ -98,7 +98,10 @@ type Software struct {
 	Commit    string           `json:"commit"`
 	Dirty     bool             `json:"dirty"`
 	Backends  []backend.Status `json:"backends"`
-	Python    *Python          `json:"python"`
+	// Gunzip says how the engine inflates gzip files (the NumPy side uses
+	// Python's zlib).
+	Gunzip string  `json:"gunzip"`
+	Python *Python `json:"python"`
 	// Env holds the variables that change BLAS behaviour (OPENBLAS_*,
 	// OMP_*, GOMAXPROCS, ...) as they were for both the Go and the Python
 	// side; both run with the same environment.

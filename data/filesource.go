@@ -178,7 +178,7 @@ func (r *fileReader) next() (Batch, error) {
 		}
 		a := r.src.shards[r.shard]
 		if r.st == nil {
-			st, err := openStream(a.path)
+			st, err := openWhole(a.path)
 			if err != nil {
 				return Batch{}, err
 			}

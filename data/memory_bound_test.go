@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
+
+	"github.com/reconalign/reconalign/cgo/deflate"
 )
 
 // TestStreamingMemoryIsBounded reads a 1.6 MB file in chunks of 10 rows and
@@ -27,6 +30,11 @@ func TestStreamingMemoryIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	gz := writeFile(t, dir, "big.npy.gz", gzipBytes(b))
+	// The bound holds for streamed passes; a small gzip file is otherwise
+	// inflated whole when libdeflate is built in (TestWholeGzipPass).
+	saved := wholeGzipMax
+	wholeGzipMax = 0
+	defer func() { wholeGzipMax = saved }()
 	for _, p := range []string{raw, gz} {
 		src, err := OpenFile(p, Options{})
 		if err != nil {
@@ -54,5 +62,45 @@ func TestStreamingMemoryIsBounded(t *testing.T) {
 			t.Errorf("%s: sum %v, want %v", filepath.Base(p), sum, want)
 		}
 		t.Logf("%s: one pass allocated %d bytes", filepath.Base(p), used)
+	}
+}
+
+// With libdeflate built in, a small gzip file is inflated whole: the pass
+// gives the same values, allocating about the body once.
+func TestWholeGzipPass(t *testing.T) {
+	if !deflate.Available() {
+		t.Skip("built without libdeflate")
+	}
+	dir := t.TempDir()
+	const n, d = 2000, 100
+	vals := make([]float64, n*d)
+	for i := range vals {
+		vals[i] = float64(i % 977)
+	}
+	raw := filepath.Join(dir, "big.npy")
+	if err := WriteNPY(raw, vals, []int{n, d}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gzb := gzipBytes(b)
+	src, err := OpenFile(writeFile(t, dir, "big.npy.gz", gzb), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, 0, n*d)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	forEachBatch(t, src, 37, func(b Batch) { got = append(got, b.X.F64...) })
+	runtime.ReadMemStats(&after)
+	if !slices.Equal(got, vals) {
+		t.Fatal("values differ from the file's")
+	}
+	used := after.TotalAlloc - before.TotalAlloc
+	if lo, hi := uint64(len(b)), uint64(len(b)+len(gzb))+400<<10; used < lo || used > hi {
+		t.Errorf("a whole-file pass allocated %d bytes, want the body once (%d–%d)", used, lo, hi)
 	}
 }
