@@ -9,6 +9,7 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 // Moments accumulates the sufficient statistics of a labelled dataset in one
@@ -35,7 +36,7 @@ type Moments struct {
 	Integer bool
 
 	buf  []float64
-	isum []int64 // per-label pixel sums of the current uint8 chunk
+	isum []int32 // per-label pixel sums of the current uint8 chunk
 	// streaming is set by Engine.Moments while a GramStreamer backend holds
 	// the Gram on its device; GramEnd then adds it into G.
 	streaming bool
@@ -183,43 +184,45 @@ func (m *Moments) shiftedSums(x backend.Chunk, labels []int) []float64 {
 }
 
 // integerSums adds a uint8 chunk to Σ(x−s) and to the label rows of
-// Σy(x−s)ᵀ (with the label counts), summing the pixels in int64 and
-// applying the integral shift once per column: exact, and one integer
-// addition per pixel.
+// Σy(x−s)ᵀ (with the label counts): pixels are summed per label in int32
+// (kernels/cpu.AddBytes, a vector add per row) and the integral shift is
+// applied once per column, which is exact.
 func (m *Moments) integerSums(x backend.Chunk, labels []int) {
 	d := m.D
 	rows := max(m.C, 1)
 	if cap(m.isum) < rows*d {
-		m.isum = make([]int64, rows*d)
+		m.isum = make([]int32, rows*d)
 	}
 	acc := m.isum[:rows*d]
-	clear(acc)
 	counts := make([]int64, rows)
 	labelled := labels != nil && m.C > 0
-	for i := 0; i < x.N; i++ {
-		l := 0
-		if labelled {
-			l = labels[i]
-		}
-		counts[l]++
-		ar := acc[l*d : (l+1)*d : (l+1)*d]
-		for j, v := range x.U8[i*d : (i+1)*d] {
-			ar[j] += int64(v)
-		}
-	}
-	for l := 0; l < rows; l++ {
-		ar := acc[l*d : (l+1)*d]
-		cnt := float64(counts[l])
-		for j, v := range ar {
-			shifted := float64(v) - cnt*m.Shift[j]
-			m.Sx[j] += shifted
+	// int32 holds the sum of 2²³ rows of bytes; fold before that.
+	const fold = 1 << 22
+	for r0 := 0; r0 < x.N; r0 += fold {
+		clear(acc)
+		clear(counts)
+		r1 := min(r0+fold, x.N)
+		for i := r0; i < r1; i++ {
+			l := 0
 			if labelled {
-				m.M.Data[l*d+j] += shifted
+				l = labels[i]
 			}
+			counts[l]++
+			cpu.AddBytes(acc[l*d:(l+1)*d], x.U8[i*d:(i+1)*d])
 		}
-		if labelled {
-			m.Gy.Data[l*m.C+l] += cnt
-			m.Sy[l] += cnt
+		for l := 0; l < rows; l++ {
+			cnt := float64(counts[l])
+			for j, v := range acc[l*d : (l+1)*d] {
+				shifted := float64(v) - cnt*m.Shift[j]
+				m.Sx[j] += shifted
+				if labelled {
+					m.M.Data[l*d+j] += shifted
+				}
+			}
+			if labelled {
+				m.Gy.Data[l*m.C+l] += cnt
+				m.Sy[l] += cnt
+			}
 		}
 	}
 }

@@ -102,7 +102,8 @@ func (g *GramU8) AddUpper(n, d int, x []uint8, ldx int, shift []float64, c []flo
 	}
 	ld := (d + u8NR - 1) / u8NR * u8NR
 	rowsPad := (d + u8MR - 1) / u8MR * u8MR
-	block := min(u8BlockRows, max(4*u8KQuads, u8BlockBytes/(8*ld)/4*4))
+	// q and a take one byte a value each (ld and rowsPad ≤ ld columns).
+	block := min(u8BlockRows, max(4*u8KQuads, u8BlockBytes/(2*ld)/4*4))
 	for r0 := 0; r0 < n; r0 += block {
 		nb := min(block, n-r0)
 		g.block(nb, d, x[r0*ldx:], ldx, ld, rowsPad, shift, c, ldc, workers)
@@ -320,4 +321,19 @@ func ExactU8Note() string {
 
 func (k u8Kind) String() string {
 	return [...]string{"go", "avx2", "avx512-vnni"}[k]
+}
+
+// AddBytes adds the bytes of x to acc element by element (acc[j] += x[j]):
+// the per-label pixel sums of a uint8 chunk. Callers keep acc small enough
+// not to overflow (fewer than 2²³ rows per accumulator).
+func AddBytes(acc []int32, x []uint8) {
+	acc = acc[:len(x)]
+	head := 0
+	if u8Path != u8Go && len(x) >= 8 {
+		head = len(x) &^ 7
+		addBytesAVX2(head, &acc[0], &x[0])
+	}
+	for j := head; j < len(x); j++ {
+		acc[j] += int32(x[j])
+	}
 }

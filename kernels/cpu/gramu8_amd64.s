@@ -380,3 +380,26 @@ avx2pack:
 avx2packdone:
 	VZEROUPPER
 	RET
+
+// func addBytesAVX2(n int, acc *int32, x *uint8)
+//
+// acc[j] += x[j] for j < n (a multiple of 8), bytes zero-extended.
+TEXT ·addBytesAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ acc+8(FP), DI
+	MOVQ x+16(FP), SI
+	SHRQ $3, CX
+	JE   addbytesdone
+
+addbytes:
+	VPMOVZXBD (SI), Y0
+	VPADDD    (DI), Y0, Y0
+	VMOVDQU   Y0, (DI)
+	ADDQ      $8, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNE       addbytes
+
+addbytesdone:
+	VZEROUPPER
+	RET

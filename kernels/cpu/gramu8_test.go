@@ -137,3 +137,23 @@ func BenchmarkGramU8(b *testing.B) {
 		}
 	}
 }
+
+func TestAddBytes(t *testing.T) {
+	withU8Paths(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 784, 1000} {
+			x := make([]uint8, n)
+			acc := make([]int32, n)
+			for j := range x {
+				x[j] = uint8(j*37 + 11)
+				acc[j] = int32(j) - 500
+			}
+			AddBytes(acc, x)
+			AddBytes(acc, x)
+			for j := range x {
+				if want := int32(j) - 500 + 2*int32(x[j]); acc[j] != want {
+					t.Fatalf("n=%d: acc[%d] = %d, want %d", n, j, acc[j], want)
+				}
+			}
+		}
+	})
+}

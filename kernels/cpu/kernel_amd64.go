@@ -88,3 +88,6 @@ func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32)
 
 //go:noescape
 func rotAVX2(n int, x, y *float64, c, s float64)
+
+//go:noescape
+func addBytesAVX2(n int, acc *int32, x *uint8)
