@@ -23,7 +23,9 @@ import (
 //
 //	Σ_r (x_ri − s_i)(x_rj − s_j) = Σ x_ri x_rj − s_i S_j − s_j S_i + n·s_i·s_j,
 //
-// all in int64. Each int32 lane gains at most 4·128·255 per four rows, so
+// all in int64. Without VNNI, AVX2 computes the same P from the same packed
+// bytes, widened to int16 and multiplied in pairs (VPMADDWD: 16 products an
+// instruction). Each int32 lane gains at most 4·128·255 per four rows, so
 // a block of u8BlockRows = 65,536 rows cannot overflow (65,536·32,640 <
 // 2³¹); blocks are flushed into the float64 result, whose entries stay
 // exact integers below 2⁵³ (N·255² < 2⁵³ for N up to 1.3·10¹¹).
