@@ -180,11 +180,8 @@ func (r *rotations) apply(zt []float64, n, workers int) {
 	}
 	block := func(k0, k1 int) {
 		for j := range r.lo {
-			lo, hi, off := r.lo[j], r.hi[j], r.off[j]
-			for i := hi - 1; i >= lo; i-- {
-				q := off + i - lo
-				cpu.Rot(zt[i*n+k0:i*n+k1], zt[(i+1)*n+k0:(i+1)*n+k1], r.cs[q], r.sn[q])
-			}
+			lo, off, count := r.lo[j], r.off[j], r.hi[j]-r.lo[j]
+			cpu.RotSweep(zt, n, lo, k0, k1, r.cs[off:off+count], r.sn[off:off+count])
 		}
 	}
 	nb := (n + rotBlock - 1) / rotBlock

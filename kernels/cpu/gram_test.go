@@ -181,3 +181,33 @@ func TestRotMatchesScalar(t *testing.T) {
 		}
 	}
 }
+
+func TestRotSweepMatchesRot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const ld, rows = 45, 30
+	for _, tc := range []struct{ lo, count, k0, k1 int }{{0, 29, 0, 45}, {3, 10, 5, 37}, {7, 1, 0, 16}, {2, 0, 0, 45}, {0, 5, 40, 45}} {
+		z := make([]float64, rows*ld)
+		for i := range z {
+			z[i] = rng.NormFloat64()
+		}
+		want := append([]float64(nil), z...)
+		cs, sn := make([]float64, tc.count), make([]float64, tc.count)
+		for i := range cs {
+			th := rng.Float64() * 6.28
+			cs[i], sn[i] = math.Cos(th), math.Sin(th)
+		}
+		for t := tc.count - 1; t >= 0; t-- {
+			i := tc.lo + t
+			for k := tc.k0; k < tc.k1; k++ {
+				x, y := want[i*ld+k], want[(i+1)*ld+k]
+				want[i*ld+k], want[(i+1)*ld+k] = cs[t]*x-sn[t]*y, sn[t]*x+cs[t]*y
+			}
+		}
+		RotSweep(z, ld, tc.lo, tc.k0, tc.k1, cs, sn)
+		for i := range z {
+			if math.Abs(z[i]-want[i]) > 1e-14 {
+				t.Fatalf("%+v: z[%d] = %g, want %g", tc, i, z[i], want[i])
+			}
+		}
+	}
+}

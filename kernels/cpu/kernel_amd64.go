@@ -91,3 +91,6 @@ func rotAVX2(n int, x, y *float64, c, s float64)
 
 //go:noescape
 func addBytesAVX2(n int, acc *int32, x *uint8)
+
+//go:noescape
+func rotSweep16AVX2(p *float64, ld, count int, cs, sn *float64)

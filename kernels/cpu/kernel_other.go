@@ -22,3 +22,5 @@ func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32)
 func rotAVX2(n int, x, y *float64, c, s float64) { panic("cpu: no assembly rotation here") }
 
 func addBytesAVX2(n int, acc *int32, x *uint8) { panic("cpu: no assembly here") }
+
+func rotSweep16AVX2(p *float64, ld, count int, cs, sn *float64) { panic("cpu: no assembly here") }

@@ -19,3 +19,29 @@ func Rot(x, y []float64, c, s float64) {
 		y[k] = s*xv + c*yv
 	}
 }
+
+// RotSweep applies one sweep of rotations to columns k0..k1 of the rows of
+// z (row stride ld): for t = len(cs)-1 down to 0, rows (lo+t, lo+t+1) take
+// Rot with cs[t], sn[t]. Strips of 16 columns keep the moving row in
+// registers (one load and one store per rotation); the rest use Rot.
+func RotSweep(z []float64, ld, lo, k0, k1 int, cs, sn []float64) {
+	count := len(cs)
+	if count == 0 || k1 <= k0 {
+		return
+	}
+	sn = sn[:count]
+	hi := lo + count
+	_ = z[hi*ld+k1-1]
+	k := k0
+	if hasAVX2FMA {
+		for ; k+16 <= k1; k += 16 {
+			rotSweep16AVX2(&z[hi*ld+k], ld, count, &cs[count-1], &sn[count-1])
+		}
+	}
+	if k < k1 {
+		for t := count - 1; t >= 0; t-- {
+			i := lo + t
+			Rot(z[i*ld+k:i*ld+k1], z[(i+1)*ld+k:(i+1)*ld+k1], cs[t], sn[t])
+		}
+	}
+}
