@@ -201,6 +201,18 @@ func NewGeneral(r, c int) blas64.General {
 	return blas64.General{Rows: r, Cols: c, Stride: c, Data: make([]float64, r*c)}
 }
 
+// Clone copies a into a new compact matrix (stride = columns).
+func Clone(a blas64.General) blas64.General { return Columns(a, a.Cols) }
+
+// Columns copies the first k columns of a into a new compact matrix.
+func Columns(a blas64.General, k int) blas64.General {
+	out := NewGeneral(a.Rows, k)
+	for i := 0; i < a.Rows; i++ {
+		copy(out.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
+	}
+	return out
+}
+
 // Symmetrize copies the upper triangle of the square matrix a into its lower triangle.
 func Symmetrize(a blas64.General) {
 	for i := 0; i < a.Rows; i++ {

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -208,10 +207,14 @@ func syntheticScenarios(env *Env, names []string, specText string) []Scenario {
 	// Write the files on first use; remove them at the end of the run.
 	prepare := func(env *Env) error {
 		_, err := env.Cached("files/"+ds, func() (any, error) {
-			x, lab, err := readAll(gen)
+			if gen.Meta().DType != backend.U8 {
+				return nil, fmt.Errorf("%s: want uint8 rows, have %v", gen.Meta().Name, gen.Meta().DType)
+			}
+			xs, lab, err := data.Load(gen)
 			if err != nil {
 				return nil, err
 			}
+			x := xs.U8
 			sh := meta.Shape
 			if err := data.WriteNPY(images, x, []int{n, sh.H, sh.W, sh.C}); err != nil {
 				return nil, err
@@ -306,34 +309,4 @@ func syntheticScenarios(env *Env, names []string, specText string) []Scenario {
 		}, moments, judgeAgainstSweep)),
 	)
 	return out
-}
-
-// readAll reads a uint8 source into memory with its labels.
-func readAll(src data.Source) ([]uint8, []int, error) {
-	meta := src.Meta()
-	if meta.DType != backend.U8 {
-		return nil, nil, fmt.Errorf("%s: want uint8 rows, have %v", meta.Name, meta.DType)
-	}
-	r, err := src.Open(4096)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer r.Close()
-	x := make([]uint8, 0, meta.N*meta.D)
-	var labels []int
-	for {
-		b, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		x = append(x, b.X.U8...)
-		labels = append(labels, b.Labels...)
-	}
-	if len(labels) != meta.N || len(x) != meta.N*meta.D {
-		return nil, nil, fmt.Errorf("%s: read %d rows and %d labels, announced %d", meta.Name, len(x)/max(meta.D, 1), len(labels), meta.N)
-	}
-	return x, labels, nil
 }

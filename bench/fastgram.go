@@ -39,7 +39,7 @@ func gramRoute(be backend.Backend, x blas64.General, route string) ([]float64, b
 		if err != nil {
 			return nil, blas64.General{}, err
 		}
-		return w, leading(g, numericalRank(w, min(n, d))), nil
+		return w, backend.Columns(g, numericalRank(w, min(n, d))), nil
 	}
 	k := backend.NewGeneral(n, n)
 	if err := be.Gemm(blas.NoTrans, blas.Trans, 1, x, x, 0, k); err != nil {
@@ -52,7 +52,7 @@ func gramRoute(be backend.Backend, x blas64.General, route string) ([]float64, b
 	r := numericalRank(w, min(n, d))
 	v := backend.NewGeneral(d, r)
 	if r > 0 {
-		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, x, leading(k, r), 0, v); err != nil {
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, x, backend.Columns(k, r), 0, v); err != nil {
 			return nil, blas64.General{}, err
 		}
 		for i := 0; i < d; i++ {
@@ -72,15 +72,6 @@ func numericalRank(w []float64, limit int) int {
 		r++
 	}
 	return r
-}
-
-// leading copies the first k columns of a.
-func leading(a blas64.General, k int) blas64.General {
-	out := backend.NewGeneral(a.Rows, k)
-	for i := 0; i < a.Rows; i++ {
-		copy(out.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
-	}
-	return out
 }
 
 // routeFlops is the model count of a route on an N×D matrix: a full GEMM

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/data"
@@ -80,26 +79,15 @@ func generateScenario(spec StreamSpec) Scenario {
 			var probeLabels []int
 			c := &Case{}
 			c.Run = func() error {
-				r, err := st.Open(engine.DefaultChunkRows)
-				if err != nil {
-					return err
-				}
-				defer r.Close()
 				first := true
-				for {
-					b, err := r.Next()
-					if err == io.EOF {
-						return nil
-					}
-					if err != nil {
-						return err
-					}
+				return data.Each(st, engine.DefaultChunkRows, func(b data.Batch) error {
 					if first {
 						probe = append(probe[:0], b.X.U8[:min(len(b.X.U8), 4*d)]...)
 						probeLabels = append(probeLabels[:0], b.Labels[:min(len(b.Labels), 4)]...)
 						first = false
 					}
-				}
+					return nil
+				})
 			}
 			c.Check = func() error {
 				for i := 0; i < len(probe)/d; i++ {

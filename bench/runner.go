@@ -185,13 +185,12 @@ func (e *Env) backendFor(name string) (backend.Backend, error) {
 	return b, nil
 }
 
-// Run runs the configured suite and returns its report. The error is for a
-// run that could not happen at all; wrong answers are results with status
-// fail, counted in Report.Failures.
-func Run(cfg Config) (*Report, error) {
+// newEnv resolves cfg (its plan, the Fashion-MNIST directory, the backends:
+// all registered ones when none are named) into the environment of a run.
+func newEnv(cfg Config) (*Env, []string, error) {
 	plan, err := planOf(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.FashionMNISTDir == "" {
 		cfg.FashionMNISTDir = defaultFashionMNISTDir
@@ -200,13 +199,24 @@ func Run(cfg Config) (*Report, error) {
 	if len(names) == 0 {
 		names = backend.Names()
 	}
+	env := &Env{Config: cfg, Plan: plan, backends: map[string]backend.Backend{}, openErr: map[string]error{},
+		ceilings: map[string]Ceiling{}, cache: map[string]any{}}
+	return env, names, nil
+}
+
+// Run runs the configured suite and returns its report. The error is for a
+// run that could not happen at all; wrong answers are results with status
+// fail, counted in Report.Failures.
+func Run(cfg Config) (*Report, error) {
+	env, names, err := newEnv(cfg)
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range names {
 		if !contains(backend.Names(), n) {
 			return nil, fmt.Errorf("unknown backend %q (known: %s)", n, strings.Join(backend.Names(), ", "))
 		}
 	}
-	env := &Env{Config: cfg, Plan: plan, backends: map[string]backend.Backend{}, openErr: map[string]error{},
-		ceilings: map[string]Ceiling{}, cache: map[string]any{}}
 	defer func() {
 		for i := len(env.cleanup) - 1; i >= 0; i-- {
 			env.cleanup[i]()
@@ -217,6 +227,7 @@ func Run(cfg Config) (*Report, error) {
 			}
 		}
 	}()
+	plan, cfg := env.Plan, env.Config
 	start := time.Now()
 	rep := &Report{SchemaVersion: SchemaVersion, Tool: "reconalign bench", Suite: plan.Name, Command: cfg.Command,
 		Started: start.UTC().Truncate(time.Second), Ceilings: env.ceilings,
@@ -273,19 +284,10 @@ func Run(cfg Config) (*Report, error) {
 // List returns the names of the scenarios a run of cfg would measure, in
 // order, with the reason next to those that would be skipped for certain.
 func List(cfg Config) ([]string, error) {
-	plan, err := planOf(cfg)
+	env, names, err := newEnv(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.FashionMNISTDir == "" {
-		cfg.FashionMNISTDir = defaultFashionMNISTDir
-	}
-	names := cfg.Backends
-	if len(names) == 0 {
-		names = backend.Names()
-	}
-	env := &Env{Config: cfg, Plan: plan, backends: map[string]backend.Backend{}, openErr: map[string]error{},
-		ceilings: map[string]Ceiling{}, cache: map[string]any{}}
 	var out, usable []string
 	for _, n := range names {
 		if _, err := env.backendFor(n); err != nil {

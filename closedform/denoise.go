@@ -61,8 +61,8 @@ func SolvePencil(be backend.Backend, a, b blas64.General) ([]float64, blas64.Gen
 	if w, v, ok := diagonalPencil(a, b); ok {
 		return w, v, nil
 	}
-	v := cloneGeneral(a)
-	bb := cloneGeneral(b)
+	v := backend.Clone(a)
+	bb := backend.Clone(b)
 	w, err := be.SymGenEig(v, bb)
 	if err != nil {
 		if errors.Is(err, backend.ErrNotPositiveDefinite) {
@@ -208,7 +208,7 @@ func (r *DenoiseResult) Encoder(be backend.Backend, rg *Range, k int) (blas64.Ge
 	if k < 1 || k > r.Whitened.Cols {
 		return blas64.General{}, fmt.Errorf("closedform: K = %d outside [1, %d] (the rank)", k, r.Whitened.Cols)
 	}
-	return rg.Encoder(be, columns(r.Whitened, k))
+	return rg.Encoder(be, backend.Columns(r.Whitened, k))
 }
 
 func describe(s NoiseSpec) string {

@@ -1,9 +1,7 @@
 package closedform
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -104,33 +102,25 @@ func EstimateMoments(be backend.Backend, src data.Source, st *engine.Stats, nois
 		acc.p[b] = backend.NewGeneral(d, d)
 		acc.g[b] = backend.NewGeneral(d, d)
 	}
-	r, err := src.Open(chunk)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
 	xbuf := make([]float64, 0)
-	for {
-		bt, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := data.Each(src, chunk, func(bt data.Batch) error {
 		if bt.X.D != d {
-			return nil, fmt.Errorf("%s: chunk of %d features, want %d", meta.Name, bt.X.D, d)
+			return fmt.Errorf("%s: chunk of %d features, want %d", meta.Name, bt.X.D, d)
 		}
 		if cap(xbuf) < bt.X.N*d {
 			xbuf = make([]float64, bt.X.N*d)
 		}
 		x := bt.X.Float64(xbuf, shift)
 		if err := acc.add(x, bt.X.N); err != nil {
-			return nil, fmt.Errorf("%s: rows %d..%d: %w", meta.Name, acc.rows, acc.rows+bt.X.N, err)
+			return fmt.Errorf("%s: rows %d..%d: %w", meta.Name, acc.rows, acc.rows+bt.X.N, err)
 		}
 		if opt.Progress != nil {
 			opt.Progress(acc.rows, meta.N)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if acc.rows != st.N {
 		return nil, fmt.Errorf("monte carlo %s: %s delivered %d rows but the moments count %d", noise.Name, meta.Name, acc.rows, st.N)

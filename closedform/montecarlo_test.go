@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 
+	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/engine"
 )
@@ -73,7 +74,7 @@ func TestMonteCarloMaskingMatchesClosedForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exactP := cloneGeneral(st.Gx)
+		exactP := backend.Clone(st.Gx)
 		for i := range exactP.Data {
 			exactP.Data[i] *= exact.Scale
 		}

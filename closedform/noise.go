@@ -186,7 +186,7 @@ func (g Gaussian) Moments(st *engine.Stats) (*SecondMoments, error) {
 	if err := g.validate(); err != nil {
 		return nil, err
 	}
-	gm := cloneGeneral(st.Gx)
+	gm := backend.Clone(st.Gx)
 	ns2 := float64(st.N) * g.Sigma * g.Sigma
 	for i := 0; i < st.D; i++ {
 		gm.Data[i*st.D+i] += ns2
@@ -318,7 +318,7 @@ func (m Mask) Moments(st *engine.Stats) (*SecondMoments, error) {
 	keep, same, cross := m.Probabilities()
 	patch, _ := m.PatchOf()
 	d := st.D
-	g := cloneGeneral(st.Gx)
+	g := backend.Clone(st.Gx)
 	for i := 0; i < d; i++ {
 		row := g.Data[i*d : (i+1)*d]
 		for j := range row {

@@ -1,9 +1,7 @@
 package closedform
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 
 	"gonum.org/v1/gonum/blas"
@@ -136,21 +134,9 @@ func streamCentred(src data.Source, mean []float64, chunkRows, classes int, fn f
 	if chunkRows <= 0 {
 		chunkRows = engine.DefaultChunkRows
 	}
-	r, err := src.Open(chunkRows)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	var buf []float64
 	rows := 0
-	for {
-		b, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := data.Each(src, chunkRows, func(b data.Batch) error {
 		if len(b.Labels) != b.X.N {
 			return fmt.Errorf("%s: the probe needs integer class labels for every row", meta.Name)
 		}
@@ -167,6 +153,10 @@ func streamCentred(src data.Source, mean []float64, chunkRows, classes int, fn f
 			return fmt.Errorf("%s: rows %d..%d: %w", meta.Name, rows, rows+b.X.N, err)
 		}
 		rows += b.X.N
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if rows == 0 {
 		return fmt.Errorf("%s: no rows to evaluate", meta.Name)

@@ -172,7 +172,7 @@ func (rg *Range) curveOfWhitened(be backend.Backend, e blas64.General, values []
 }
 
 func (rg *Range) targetsOfWhitened(be backend.Backend, e blas64.General) (blas64.General, error) {
-	q := cloneGeneral(e)
+	q := backend.Clone(e)
 	if _, err := be.QR(q); err != nil {
 		return blas64.General{}, fmt.Errorf("closedform: orthonormalising the encoder's features: %w", err)
 	}
@@ -187,7 +187,7 @@ func (rg *Range) targetsOfWhitened(be backend.Backend, e blas64.General) (blas64
 // matrix U Λ^{-1/2} e, whose columns are Gx-orthonormal when e's are
 // orthonormal.
 func (rg *Range) Encoder(be backend.Backend, e blas64.General) (blas64.General, error) {
-	s := cloneGeneral(e)
+	s := backend.Clone(e)
 	scaleRows(s, rg.Lambda, -0.5)
 	v := backend.NewGeneral(rg.D, e.Cols)
 	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, rg.U, s, 0, v); err != nil {
@@ -231,21 +231,4 @@ func powers(w []float64, pow float64) []float64 {
 		}
 	}
 	return f
-}
-
-func cloneGeneral(a blas64.General) blas64.General {
-	out := backend.NewGeneral(a.Rows, a.Cols)
-	for i := 0; i < a.Rows; i++ {
-		copy(out.Data[i*a.Cols:(i+1)*a.Cols], a.Data[i*a.Stride:i*a.Stride+a.Cols])
-	}
-	return out
-}
-
-// columns copies the first k columns of a.
-func columns(a blas64.General, k int) blas64.General {
-	out := backend.NewGeneral(a.Rows, k)
-	for i := 0; i < a.Rows; i++ {
-		copy(out.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
-	}
-	return out
 }

@@ -1,9 +1,7 @@
 package closedform
 
 import (
-	"errors"
 	"fmt"
-	"io"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -36,7 +34,7 @@ func NewSpectrum(be backend.Backend, st *engine.Stats, rtol float64) (*Spectrum,
 		rtol = engine.DefaultRTol
 	}
 	d := st.D
-	u := cloneGeneral(st.Gx)
+	u := backend.Clone(st.Gx)
 	w, err := be.SymEig(u, true)
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", d, d, err)
@@ -274,20 +272,8 @@ func ProjectSource(p *Projector, src data.Source, chunkRows int, emit func(rows 
 	if chunkRows <= 0 {
 		chunkRows = engine.DefaultChunkRows
 	}
-	r, err := src.Open(chunkRows)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	var buf []float64
-	for {
-		b, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return data.Each(src, chunkRows, func(b data.Batch) error {
 		if cap(buf) < b.X.N*b.X.D {
 			buf = make([]float64, b.X.N*b.X.D)
 		}
@@ -295,8 +281,6 @@ func ProjectSource(p *Projector, src data.Source, chunkRows int, emit func(rows 
 		if err := p.Project(x, b.X.N); err != nil {
 			return err
 		}
-		if err := emit(x, b.X.N); err != nil {
-			return err
-		}
-	}
+		return emit(x, b.X.N)
+	})
 }

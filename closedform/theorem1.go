@@ -109,7 +109,7 @@ func SolveSupervised(be backend.Backend, rg *Range, k int, lambda float64, vecto
 			s.W.Data[i*c+j] = ze.Data[j*k+i]
 		}
 	}
-	es := cloneGeneral(e)
+	es := backend.Clone(e)
 	scaleRows(es, rg.Lambda, 0.5)
 	s.Z = backend.NewGeneral(k, rg.D)
 	if err := be.Gemm(blas.Trans, blas.Trans, 1, es, rg.U, 0, s.Z); err != nil {
@@ -132,14 +132,14 @@ func limitAtZero(be backend.Backend, h blas64.General, lambda []float64, k int) 
 		s++
 	}
 	if k <= s {
-		return vals[:k], columns(h, k), nil
+		return vals[:k], backend.Columns(h, k), nil
 	}
 	// N spans the null space; the leading eigenvectors of NᵀΛN complete.
 	nul := backend.NewGeneral(r, r-s)
 	for i := 0; i < r; i++ {
 		copy(nul.Data[i*(r-s):(i+1)*(r-s)], h.Data[i*h.Stride+s:i*h.Stride+r])
 	}
-	ln := cloneGeneral(nul)
+	ln := backend.Clone(nul)
 	scaleRows(ln, lambda, 1)
 	g := backend.NewGeneral(r-s, r-s)
 	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, nul, ln, 0, g); err != nil {

@@ -136,11 +136,6 @@ func collect(src Source, dt backend.DType) (backend.Chunk, []int, error) {
 	if m.N < 0 || m.D < 1 || m.N > math.MaxInt/8/m.D {
 		return backend.Chunk{}, nil, fmt.Errorf("%s: cannot collect %d×%d values", m.Name, m.N, m.D)
 	}
-	r, err := src.Open(min(max(m.N, 1), 4096))
-	if err != nil {
-		return backend.Chunk{}, nil, err
-	}
-	defer r.Close()
 	x := backend.Chunk{N: m.N, D: m.D}
 	switch dt {
 	case backend.U8:
@@ -152,23 +147,16 @@ func collect(src Source, dt backend.DType) (backend.Chunk, []int, error) {
 	}
 	var labels []int
 	row := 0
-	for {
-		b, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return backend.Chunk{}, nil, err
-		}
+	err := Each(src, min(max(m.N, 1), 4096), func(b Batch) error {
 		if b.X.D != m.D || row+b.X.N > m.N {
-			return backend.Chunk{}, nil, fmt.Errorf("%s: delivered a %d×%d batch after %d rows, inconsistent with its declared %d×%d", m.Name, b.X.N, b.X.D, row, m.N, m.D)
+			return fmt.Errorf("%s: delivered a %d×%d batch after %d rows, inconsistent with its declared %d×%d", m.Name, b.X.N, b.X.D, row, m.N, m.D)
 		}
 		lo, hi := row*m.D, (row+b.X.N)*m.D
 		switch {
 		case dt == backend.F64:
 			b.X.Float64(x.F64[lo:], nil)
 		case b.X.DType() != dt:
-			return backend.Chunk{}, nil, fmt.Errorf("%s: delivered %v rows but declares %v", m.Name, b.X.DType(), dt)
+			return fmt.Errorf("%s: delivered %v rows but declares %v", m.Name, b.X.DType(), dt)
 		case dt == backend.U8:
 			copy(x.U8[lo:hi], b.X.U8)
 		default:
@@ -181,6 +169,10 @@ func collect(src Source, dt backend.DType) (backend.Chunk, []int, error) {
 			copy(labels[row:], b.Labels)
 		}
 		row += b.X.N
+		return nil
+	})
+	if err != nil {
+		return backend.Chunk{}, nil, err
 	}
 	if row != m.N {
 		return backend.Chunk{}, nil, fmt.Errorf("%s: delivered %d rows but declares %d", m.Name, row, m.N)

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -91,4 +92,21 @@ func (s mistypedSource) Meta() Meta { m := s.Source.Meta(); m.DType = backend.U8
 func TestLoadChecksTheDeclaredType(t *testing.T) {
 	_, _, err := Load(mistypedSource{mustMatrix(t, 3)})
 	wantErr(t, err, "delivered float64 rows but declares uint8")
+}
+
+// Each visits every row once and stops at fn's first error, returning it.
+func TestEach(t *testing.T) {
+	src := mustMatrix(t, 10)
+	rows, calls := 0, 0
+	if err := Each(src, 3, func(b Batch) error { rows += b.X.N; calls++; return nil }); err != nil || rows != 10 || calls != 4 {
+		t.Fatalf("rows %d, calls %d, err %v", rows, calls, err)
+	}
+	stop := errors.New("stop")
+	calls = 0
+	if err := Each(src, 3, func(Batch) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("calls %d, err %v", calls, err)
+	}
+	if err := Each(src, 0, func(Batch) error { return nil }); err == nil {
+		t.Fatal("a chunk of 0 rows was accepted")
+	}
 }

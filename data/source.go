@@ -6,7 +6,9 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/reconalign/reconalign/backend"
 )
@@ -81,6 +83,29 @@ type Reader interface {
 	// Next returns the next batch, or io.EOF after the last one.
 	Next() (Batch, error)
 	Close() error
+}
+
+// Each makes one pass over src in batches of at most chunkRows rows,
+// calling fn with each; it stops at the first error, fn's or the reader's,
+// and returns it as is. A batch is valid only during its call.
+func Each(src Source, chunkRows int, fn func(Batch) error) error {
+	r, err := src.Open(chunkRows)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		b, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+	}
 }
 
 // Resident is implemented by readers of data already in memory: the batches

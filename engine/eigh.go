@@ -75,7 +75,7 @@ func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eige
 	}
 	e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, sampleRank(st.N, st.Centered))}
 	if vectors {
-		e.Vectors = leadingColumns(a, e.Rank)
+		e.Vectors = backend.Columns(a, e.Rank)
 	}
 	return e, nil
 }
@@ -105,7 +105,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 			return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", d, d, err)
 		}
 		e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, limit)}
-		e.Vectors = leadingColumns(g, e.Rank)
+		e.Vectors = backend.Columns(g, e.Rank)
 		return e, nil
 	}
 	k := backend.NewGeneral(n, n)
@@ -117,7 +117,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d dual Gram: %w", n, n, err)
 	}
 	e := &Eigen{Route: RouteDual, Values: w, Rank: rankOf(w, rtol, limit)}
-	e.Sample = leadingColumns(k, e.Rank)
+	e.Sample = backend.Columns(k, e.Rank)
 	v := backend.NewGeneral(d, e.Rank)
 	if e.Rank > 0 {
 		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, e.Sample, 0, v); err != nil {
@@ -153,15 +153,6 @@ func centered(x blas64.General) blas64.General {
 		for j, v := range src {
 			dst[j] = v - mean[j]
 		}
-	}
-	return out
-}
-
-// leadingColumns copies the first k columns of a into a new matrix.
-func leadingColumns(a blas64.General, k int) blas64.General {
-	out := backend.NewGeneral(a.Rows, k)
-	for i := 0; i < a.Rows; i++ {
-		copy(out.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
 	}
 	return out
 }

@@ -366,7 +366,7 @@ func (e *Engine) Eigh(src data.Source, center bool, top int, rtol float64) (*Eig
 	}
 	if top > 0 && top < eig.Rank {
 		eig.Rank = top
-		eig.Vectors = leadingColumns(eig.Vectors, top)
+		eig.Vectors = backend.Columns(eig.Vectors, top)
 		eig.Values = eig.Values[:top]
 	}
 	return eig, nil
@@ -402,7 +402,7 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 		return nil, fmt.Errorf("top-%d eigenpairs of the %d×%d Gram: %w", top, st.D, st.D, err)
 	}
 	eig := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, sampleRank(st.N, center))}
-	eig.Vectors = leadingColumns(v, eig.Rank)
+	eig.Vectors = backend.Columns(v, eig.Rank)
 	return eig, nil
 }
 

@@ -47,7 +47,7 @@ func OnePass(be backend.Backend, src data.Source, opt Options) (*Result, error) 
 	if opt.Progress != nil {
 		opt.Progress(1, 1)
 	}
-	z := cloneGeneral(sub(pr.AR, 0, d, 0, l))
+	z := backend.Clone(sub(pr.AR, 0, d, 0, l))
 
 	u, lam, err := nystrom(be, omega, z)
 	if err != nil {
@@ -58,7 +58,7 @@ func OnePass(be backend.Backend, src data.Source, opt Options) (*Result, error) 
 	if opt.Center {
 		res.Mean = s.mean
 	}
-	res.Vectors = cloneGeneral(sub(u, 0, d, 0, k))
+	res.Vectors = backend.Clone(sub(u, 0, d, 0, k))
 	res.Values = append([]float64(nil), lam[:k]...)
 	res.Singular = make([]float64, k)
 	for j, v := range res.Values {
@@ -72,8 +72,8 @@ func OnePass(be backend.Backend, src data.Source, opt Options) (*Result, error) 
 		sumLam += v
 	}
 	errBound := math.Max(pr.trace-sumLam, 0)
-	apsi := cloneGeneral(sub(pr.AR, 0, d, l, l+r)) // A·Ψ
-	psi := cloneGeneral(sub(right, 0, d, l, l+r))
+	apsi := backend.Clone(sub(pr.AR, 0, d, l, l+r)) // A·Ψ
+	psi := backend.Clone(sub(right, 0, d, l, l+r))
 	ut := backend.NewGeneral(l, r) // UᵀΨ, then Λ·UᵀΨ
 	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, u, psi, 0, ut); err != nil {
 		return nil, err
@@ -121,12 +121,12 @@ func nystrom(be backend.Backend, omega, z blas64.General) (blas64.General, []flo
 	fro = math.Sqrt(fro)
 	if fro == 0 {
 		// A vanishes on the sketch: all of A is zero (Ω is generic).
-		u := cloneGeneral(omega)
+		u := backend.Clone(omega)
 		return u, make([]float64, l), nil
 	}
 	nu := math.Sqrt(float64(d)) * 0x1p-52 * fro
 	for attempt := 0; ; attempt++ {
-		zn := cloneGeneral(z)
+		zn := backend.Clone(z)
 		for i := range zn.Data {
 			zn.Data[i] += nu * omega.Data[i]
 		}

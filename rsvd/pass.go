@@ -65,25 +65,17 @@ func (s *streamer) formGram() error {
 	if err != nil {
 		return err
 	}
-	rd, err := s.src.Open(s.chunkRows)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	for {
-		b, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err = data.Each(s.src, s.chunkRows, func(b data.Batch) error {
 		if s.labels == noLabels {
 			b.Labels, b.Targets = nil, nil
 		}
 		if err := m.Add(s.be, b); err != nil {
 			return fmt.Errorf("rsvd: %s: %w", s.meta.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if m.N == 0 {
 		return fmt.Errorf("rsvd: %s delivered no rows", s.meta.Name)

@@ -182,7 +182,7 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 	progress(passes)
 	// Backends get compact matrices: strided views are a gonum nicety that
 	// a device implementation need not support.
-	w := cloneGeneral(sub(pr.AR, 0, d, 0, l)) // A·Q
+	w := backend.Clone(sub(pr.AR, 0, d, 0, l)) // A·Q
 
 	// Rayleigh–Ritz: B = QᵀAQ (symmetrised against rounding), B = U·Θ·Uᵀ.
 	b := backend.NewGeneral(l, l)
@@ -194,13 +194,13 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 	for i := 0; i < l; i++ {
 		trB += b.Data[i*b.Stride+i]
 	}
-	bCopy := cloneGeneral(b)
+	bCopy := backend.Clone(b)
 	theta, err := be.SymEig(b, true) // b now holds U
 	if err != nil {
 		return nil, fmt.Errorf("rsvd: eigendecomposition of the %d×%d Rayleigh quotient: %w", l, l, err)
 	}
 	k := opt.K
-	uk := cloneGeneral(sub(b, 0, l, 0, k))
+	uk := backend.Clone(sub(b, 0, l, 0, k))
 	res := &Result{Method: "subspace-iteration", Passes: passes, SketchDim: l, N: s.n, Trace: pr.trace, Center: opt.Center}
 	if gram {
 		res.Method, res.Passes = "subspace-iteration (explicit Gram)", 1
@@ -241,7 +241,7 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 	res.Residuals = resid[:k:k]
 
 	// ρ = ‖(I−QQᵀ)AQ‖ = ‖W − Q·B‖, the coupling between span Q and the rest.
-	cpl := cloneGeneral(w)
+	cpl := backend.Clone(w)
 	if err := be.Gemm(blas.NoTrans, blas.NoTrans, -1, q, bCopy, 1, cpl); err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 	delta := 0.0
 	if r > 0 {
 		delta = math.Max(pr.trace-trB, 0)
-		h := cloneGeneral(sub(pr.AR, 0, d, l, l+r))
+		h := backend.Clone(sub(pr.AR, 0, d, l, l+r))
 		if err := projectOut(be, q, h); err != nil {
 			return nil, err
 		}
@@ -267,7 +267,7 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 
 	if s.labels != noLabels {
 		// YᵀX_cV = (YᵀX_cQ)·U_K; YᵀX_cQ came with the last pass.
-		if res.LabelProj, err = labelProjection(be, cloneGeneral(sub(pr.YR, 0, s.c, 0, l)), uk); err != nil {
+		if res.LabelProj, err = labelProjection(be, backend.Clone(sub(pr.YR, 0, s.c, 0, l)), uk); err != nil {
 			return nil, err
 		}
 		res.LabelGram = pr.YY
@@ -465,12 +465,6 @@ func copyInto(dst, src blas64.General) {
 	for i := 0; i < src.Rows; i++ {
 		copy(dst.Data[i*dst.Stride:i*dst.Stride+src.Cols], src.Data[i*src.Stride:i*src.Stride+src.Cols])
 	}
-}
-
-func cloneGeneral(a blas64.General) blas64.General {
-	out := backend.NewGeneral(a.Rows, a.Cols)
-	copyInto(out, a)
-	return out
 }
 
 func symmetrizeAverage(a blas64.General) {

@@ -53,6 +53,7 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	cu "github.com/reconalign/reconalign/cgo/cuda"
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 // Name is the registry name of this backend.
@@ -266,16 +267,7 @@ func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General
 	}
 	if k == 0 || alpha == 0 {
 		// BLAS semantics: c = beta·c, and beta = 0 clears c even of NaNs.
-		for i := 0; i < m; i++ {
-			row := c.Data[i*c.Stride : i*c.Stride+n]
-			for j := range row {
-				if beta == 0 {
-					row[j] = 0
-				} else {
-					row[j] *= beta
-				}
-			}
-		}
+		cpu.Scale(c.Data, c.Stride, m, n, beta)
 		return nil
 	}
 	s := &scratch{b: b}

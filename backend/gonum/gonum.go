@@ -131,11 +131,7 @@ func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General,
 	if err != nil {
 		return nil, blas64.General{}, err
 	}
-	v := backend.NewGeneral(n, k)
-	for i := 0; i < n; i++ {
-		copy(v.Data[i*k:(i+1)*k], a.Data[i*a.Stride:i*a.Stride+k])
-	}
-	return w[:k], v, nil
+	return w[:k], backend.Columns(a, k), nil
 }
 
 // SymGenEig reduces the pencil to standard form with the Cholesky factor of

@@ -139,16 +139,7 @@ func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General
 	if k == 0 {
 		// Nothing to multiply, and a, b may be 0-stride empties that the
 		// binding's leading-dimension checks reject: only c = beta·c remains.
-		for i := 0; i < m; i++ {
-			row := c.Data[i*c.Stride : i*c.Stride+n]
-			for j := range row {
-				if beta == 0 {
-					row[j] = 0
-				} else {
-					row[j] *= beta
-				}
-			}
-		}
+		cpu.Scale(c.Data, c.Stride, m, n, beta)
 		return nil
 	}
 	b.useThreads()

@@ -16,7 +16,7 @@ func (g *Gram) Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64
 		return
 	}
 	if k == 0 || alpha == 0 {
-		scale(c, ldc, m, n, beta)
+		Scale(c, ldc, m, n, beta)
 		return
 	}
 	if workers <= 0 {
@@ -80,8 +80,10 @@ func (g *Gram) Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64
 	wg.Wait()
 }
 
-// scale sets c = beta·c (c = 0 when beta is 0, whatever c held).
-func scale(c []float64, ldc, m, n int, beta float64) {
+// Scale sets the m×n matrix c (row stride ldc) to beta·c with BLAS
+// semantics: beta = 0 clears c, NaNs included. It is what a GEMM with
+// nothing to multiply (k = 0 or alpha = 0) leaves.
+func Scale(c []float64, ldc, m, n int, beta float64) {
 	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
 		for q := range row {

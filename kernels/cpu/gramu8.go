@@ -81,8 +81,7 @@ func IntegralShift(shift []float64) bool {
 type GramU8 struct {
 	q, a  []uint32
 	p     []int32 // rowsPad × ld partial sums of the current block
-	sums  []int64 // S_j of the current block, one slice per pack worker
-	s32   []int32 // the same from the assembly packer
+	sums  []int32 // S_j of the current block (≤ 65,536·255), one slice per pack worker
 	shift []int64
 }
 
@@ -127,27 +126,20 @@ func (g *GramU8) block(n, d int, x []uint8, ldx, ld, rowsPad int, shift []float6
 	}
 	p := g.p[:rowsPad*ld]
 	if cap(g.sums) < workers*d {
-		g.sums = make([]int64, workers*d)
-		g.s32 = make([]int32, workers*d)
+		g.sums = make([]int32, workers*d)
 	}
-	sums, s32 := g.sums[:workers*d], g.s32[:workers*d]
+	sums := g.sums[:workers*d]
 	clear(sums)
-	clear(s32)
 
 	// Pack, split by quads; each worker keeps its own column sums.
 	parallel(workers, func(w int) {
 		lo, hi := nq*w/workers, nq*(w+1)/workers
-		packQuads(q, a, x, ldx, n, d, nq, lo, hi, sums[w*d:(w+1)*d], s32[w*d:(w+1)*d])
+		packQuads(q, a, x, ldx, n, d, nq, lo, hi, sums[w*d:(w+1)*d])
 	})
-	s := sums[:d]
+	s := make([]int64, d)
 	for w := 0; w < workers; w++ {
-		for j, v := range s32[w*d : (w+1)*d] {
+		for j, v := range sums[w*d : (w+1)*d] {
 			s[j] += int64(v)
-		}
-		if w > 0 {
-			for j, v := range sums[w*d : (w+1)*d] {
-				s[j] += v
-			}
 		}
 	}
 
@@ -210,16 +202,15 @@ func flushU8(p []int32, ld int, s, sh []int64, n int64, j0, j1 int, c []float64,
 }
 
 // packQuads packs quads lo..hi of x into the strips of q and a (see the
-// layout above) and adds their column sums into s (s32 takes those of the
-// assembly packer). Whole quads of whole 16-column groups go to the
+// layout above) and adds their column sums into s. Whole quads of whole 16-column groups go to the
 // assembly packer when the CPU has one; packU8Tail does the rest.
-func packQuads(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi int, s []int64, s32 []int32) {
+func packQuads(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi int, s []int32) {
 	full := max(lo, min(hi, n/4))
 	j0 := 0
 	if u8Path != u8Go && full > lo {
 		j0 = d / 16 * 16
 		for j := 0; j < j0; j += 16 {
-			packU8(full-lo, x[4*lo*ldx+j:], ldx, q[j/u8NR*u8NR*nq+lo*u8NR+j%u8NR:], a[j*nq+lo*u8MR:], u8MR*nq, s32[j:j+16])
+			packU8(full-lo, x[4*lo*ldx+j:], ldx, q[j/u8NR*u8NR*nq+lo*u8NR+j%u8NR:], a[j*nq+lo*u8MR:], u8MR*nq, s[j:j+16])
 		}
 	}
 	packU8Tail(q, a, x, ldx, n, d, nq, lo, full, j0, s)
@@ -229,7 +220,7 @@ func packQuads(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi int, s []int64, s
 // packU8Tail packs columns j0.. (j0 a multiple of u8MR) of quads lo..hi,
 // reading rows past n and columns past d as zero, and adds the column sums
 // into s.
-func packU8Tail(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi, j0 int, s []int64) {
+func packU8Tail(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi, j0 int, s []int32) {
 	ld := len(q) / nq
 	rowsPad := len(a) / nq
 	zero := make([]uint8, d)
@@ -253,7 +244,7 @@ func packU8Tail(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi, j0 int, s []int
 				}
 				v0, v1, v2, v3 := r0[j], r1[j], r2[j], r3[j]
 				qs[j-js] = uint32(v0) | uint32(v1)<<8 | uint32(v2)<<16 | uint32(v3)<<24
-				s[j] += int64(v0) + int64(v1) + int64(v2) + int64(v3)
+				s[j] += int32(v0) + int32(v1) + int32(v2) + int32(v3)
 			}
 		}
 		for i0 := j0; i0 < rowsPad; i0 += u8MR {
