@@ -370,12 +370,20 @@ func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General,
 	if err := b.put("SymEigTop", da, a); err != nil {
 		return nil, blas64.General{}, wrap("SymEigTop", err)
 	}
-	info, err := b.dev.syevdx(cu.Lower, n, k, da, dw)
+	info, found, err := b.dev.syevdx(cu.Lower, n, k, da, dw)
 	if err != nil {
 		return nil, blas64.General{}, wrap("SymEigTop", err)
 	}
 	if err := eigInfo("cusolverDnXsyevdx", info); err != nil {
 		return nil, blas64.General{}, err
+	}
+	if found != k {
+		// w and a would not hold the k pairs read back below.
+		what := fmt.Sprintf("computed %d eigenpairs", found)
+		if found < 0 {
+			what = fmt.Sprintf("left its eigenpair count unwritten (meig = %d)", found)
+		}
+		return nil, blas64.General{}, fmt.Errorf("cuda: SymEigTop: cusolverDnXsyevdx %s, asked for %d (the largest of a %d×%d matrix)", what, k, n, n)
 	}
 	w := make([]float64, k)
 	if err := b.dev.download(f64Bytes(w), dw); err != nil {

@@ -272,6 +272,34 @@ func TestDeviceErrorsNameTheCall(t *testing.T) {
 	}
 }
 
+// TestSymEigTopChecksTheCount: when cuSOLVER reports computing another number
+// of eigenpairs than asked for (or never writes the count), SymEigTop says so
+// with both numbers instead of returning vectors it did not compute.
+func TestSymEigTopChecksTheCount(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	a := spd(r, 9)
+	for _, c := range []struct {
+		name  string
+		count func(k int) int
+		want  string
+	}{
+		{"one short", func(k int) int { return k - 1 }, "computed 3 eigenpairs, asked for 4 (the largest of a 9×9 matrix)"},
+		{"one over", func(k int) int { return k + 1 }, "computed 5 eigenpairs, asked for 4"},
+		{"never written", func(int) int { return -1 }, "left its eigenpair count unwritten (meig = -1), asked for 4"},
+	} {
+		f := newFakeDevice(32 << 20)
+		f.eigCount = c.count
+		b := newBackend(f)
+		w, v, err := b.SymEigTop(clone(a), 4)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "cusolverDnXsyevdx") {
+			t.Errorf("%s: SymEigTop = %v, %d×%d, %v; want an error containing %q", c.name, w, v.Rows, v.Cols, err, c.want)
+		}
+		if err := b.Close(); err != nil { // no device buffer left behind
+			t.Errorf("%s: Close: %v", c.name, err)
+		}
+	}
+}
+
 func randomGeneral(r *rand.Rand, rows, cols, stride int) blas64.General {
 	g := blas64.General{Rows: rows, Cols: cols, Stride: stride, Data: make([]float64, max(0, (rows-1)*stride+cols))}
 	for i := range g.Data {

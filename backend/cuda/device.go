@@ -72,8 +72,10 @@ type device interface {
 	// LAPACK's info.
 	syevd(vectors bool, uplo cu.FillMode, n int, a, w mem) (int, error)
 	// syevdx computes the k largest eigenpairs: values ascending in w[0:k],
-	// vectors in the first k columns of a.
-	syevdx(uplo cu.FillMode, n, k int, a, w mem) (int, error)
+	// vectors in the first k columns of a. Besides info it returns how many
+	// eigenpairs the solver reports computing (its meig output; −1 when it
+	// wrote none), which the backend checks against k.
+	syevdx(uplo cu.FillMode, n, k int, a, w mem) (info, found int, err error)
 	sygvd(uplo cu.FillMode, n int, a, b, w mem) (int, error)
 	potrf(uplo cu.FillMode, n int, a mem) (int, error)
 	geqrf(m, n int, a, tau mem) (int, error)

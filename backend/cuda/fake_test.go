@@ -27,6 +27,9 @@ type fakeDevice struct {
 	pending   [2]bool
 	stages    []int // slots staged, in order
 	failAfter int   // when > 0, the n-th next BLAS call fails
+	// eigCount, when set, is the eigenpair count syevdx reports for k asked
+	// (a solver that computes fewer, or never writes the count: −1).
+	eigCount func(k int) int
 }
 
 func newFakeDevice(total int64) *fakeDevice {
@@ -416,11 +419,15 @@ func (f *fakeDevice) syevd(vectors bool, uplo cu.FillMode, n int, a, w mem) (int
 	return 0, nil
 }
 
-func (f *fakeDevice) syevdx(uplo cu.FillMode, n, k int, a, w mem) (int, error) {
+func (f *fakeDevice) syevdx(uplo cu.FillMode, n, k int, a, w mem) (int, int, error) {
 	A := view[float64](f, a, n*n)
 	vals, vecs, ok := eig(symmetric(A, uplo, n))
 	if !ok {
-		return 1, nil
+		return 1, -1, nil
+	}
+	found := k
+	if f.eigCount != nil {
+		found = f.eigCount(k)
 	}
 	copy(view[float64](f, w, n), vals[n-k:])
 	poison(A)
@@ -429,7 +436,7 @@ func (f *fakeDevice) syevdx(uplo cu.FillMode, n, k int, a, w mem) (int, error) {
 			A[i+j*n] = vecs.Data[i*n+n-k+j]
 		}
 	}
-	return 0, nil
+	return 0, found, nil
 }
 
 func (f *fakeDevice) sygvd(uplo cu.FillMode, n int, a, b, w mem) (int, error) {

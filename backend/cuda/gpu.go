@@ -355,21 +355,25 @@ func (g *gpu) syevd(vectors bool, uplo cu.FillMode, n int, a, w mem) (int, error
 	return g.readInfo()
 }
 
-func (g *gpu) syevdx(uplo cu.FillMode, n, k int, a, w mem) (int, error) {
+func (g *gpu) syevdx(uplo cu.FillMode, n, k int, a, w mem) (int, int, error) {
 	n64, il, iu := int64(n), int64(n-k+1), int64(n) // 1-based, ascending: the k largest
 	db, hb, err := g.solver.XsyevdxBufferSize(cu.Vectors, uplo, n64, g.ptr(a), n64, il, iu, g.ptr(w))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	ws, err := newWorkspace(db, hb)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer ws.release(g)
 	if err := g.solver.Xsyevdx(cu.Vectors, uplo, n64, g.ptr(a), n64, il, iu, g.ptr(w), ws.dev, db, ws.host, hb, g.devInfo); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return g.readInfo()
+	info, err := g.readInfo() // synchronizes the stream: meig is final
+	if err != nil {
+		return 0, 0, err
+	}
+	return info, int(g.solver.EigenpairsFound()), nil
 }
 
 func (g *gpu) sygvd(uplo cu.FillMode, n int, a, b, w mem) (int, error) {

@@ -141,6 +141,25 @@ func TestCallsThroughStandInLibraries(t *testing.T) {
 		err.Error() != "cusolverDnDorgqr_bufferSize failed: CUSOLVER_STATUS_INVALID_VALUE (3)" {
 		t.Errorf("DorgqrBufferSize error: %v", err)
 	}
+
+	// Xsyevdx's eigenpair count comes back through the solver's page-locked
+	// scalars, and a count the library never wrote reads as −1.
+	sv, err := NewSolver()
+	if err != nil {
+		t.Fatalf("NewSolver: %v", err)
+	}
+	defer sv.Destroy()
+	for _, c := range []struct {
+		n, il, iu, want int64
+	}{{10, 4, 10, 7}, {10, 10, 10, 1}, {3, 1, 3, -1}, {5, 2, 5, 3}, {10, 1, 10, 10}} {
+		if err := sv.Xsyevdx(Vectors, Lower, c.n, DevicePtr{}, c.n, c.il, c.iu, DevicePtr{}, DevicePtr{}, 0, nil, 0, DevicePtr{}); err != nil {
+			t.Errorf("Xsyevdx n=%d il=%d iu=%d: %v", c.n, c.il, c.iu, err)
+			continue
+		}
+		if got := sv.EigenpairsFound(); got != c.want {
+			t.Errorf("Xsyevdx n=%d il=%d iu=%d: EigenpairsFound = %d, want %d", c.n, c.il, c.iu, got, c.want)
+		}
+	}
 }
 
 func TestErrorOutOfMemory(t *testing.T) {

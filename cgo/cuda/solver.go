@@ -115,9 +115,11 @@ func (s Solver) XsyevdxBufferSize(jobz EigMode, uplo FillMode, n int64, a Device
 
 // Xsyevdx is cusolverDnXsyevdx (64-bit API, float64, range by index): the
 // eigenvalues il..iu (1-based, ascending) into w and, with jobz Vectors, their
-// eigenvectors into the first iu − il + 1 columns of a.
+// eigenvectors into the first iu − il + 1 columns of a. How many it computed
+// is EigenpairsFound, once the stream is synchronized.
 func (s Solver) Xsyevdx(jobz EigMode, uplo FillMode, n int64, a DevicePtr, lda int64, il, iu int64, w DevicePtr,
 	dwork DevicePtr, dbytes int64, hwork unsafe.Pointer, hbytes int64, info DevicePtr) error {
+	*s.meig() = -1 // a count the call never wrote stays distinguishable from a real one
 	return solverErr("cusolverDnXsyevdx", C.rc_cusolverDnXsyevdx(s.h, s.params, C.int(jobz), C.int(RangeIndex),
 		C.int(uplo), C.int64_t(n), C.int(R64F), a.p, C.int64_t(lda), s.vl(), s.vu(), C.int64_t(il), C.int64_t(iu),
 		s.meig(), C.int(R64F), w.p, C.int(R64F), dwork.p, C.size_t(dbytes), hwork, C.size_t(hbytes),
@@ -187,3 +189,8 @@ func (s Solver) Dorgqr(m, n, k int, a DevicePtr, lda int, tau, work DevicePtr, l
 	return solverErr("cusolverDnDorgqr", C.rc_cusolverDnDorgqr(s.h, C.int(m), C.int(n), C.int(k), (*C.double)(a.p),
 		C.int(lda), (*C.double)(tau.p), (*C.double)(work.p), C.int(lwork), (*C.int)(info.p)))
 }
+
+// EigenpairsFound is the meig output of the last Xsyevdx: the number of
+// eigenpairs it computed, or −1 when the call did not write it. Read it after
+// synchronizing the solver's stream.
+func (s Solver) EigenpairsFound() int64 { return int64(*s.meig()) }

@@ -48,3 +48,36 @@ rc_status cusolverDnDorgqr_bufferSize(void *h, int m, int n, int k, const double
     *lwork = 1000 * m + 10 * n + k;
     return m < n ? 3 : 0; // CUSOLVER_STATUS_INVALID_VALUE
 }
+
+// Page-locked host memory is plain heap memory here: NewSolver keeps
+// Xsyevdx's scalars (vl, vu, meig) in it.
+#include <stdlib.h>
+
+rc_status cudaMallocHost(void **p, size_t n) {
+    *p = malloc(n);
+    return *p ? 0 : 2; // cudaErrorMemoryAllocation
+}
+
+rc_status cudaFreeHost(void *p) {
+    free(p);
+    return 0;
+}
+
+rc_status cusolverDnCreate(void **h) {
+    *h = (void *)1;
+    return 0;
+}
+
+// Writes meig = iu − il + 1, as cuSOLVER does for a range by index, except for
+// n = 3, where it leaves meig alone (a library that never writes it), and
+// n = 5, where it reports one eigenpair too few. vl and vu must be readable
+// (cuSOLVER reads them even for a range by index).
+rc_status cusolverDnXsyevdx(void *h, void *params, int jobz, int range, int uplo, int64_t n, int dta, void *a,
+                            int64_t lda, void *vl, void *vu, int64_t il, int64_t iu, int64_t *meig, int dtw, void *w,
+                            int compute, void *dwork, size_t dbytes, void *hwork, size_t hbytes, int *info) {
+    if (range != 1002 || !vl || !vu || !meig || il < 1 || iu > n || il > iu) return 3; // CUSOLVER_STATUS_INVALID_VALUE
+    if (*(double *)vl != 0 || *(double *)vu != 0) return 3;
+    if (n == 3) return 0;
+    *meig = iu - il + 1 - (n == 5);
+    return 0;
+}
