@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/reconalign/reconalign/backend"
+	cu "github.com/reconalign/reconalign/cgo/cuda"
 )
 
 // The GPU is opened once per test binary: compiling the kernels takes a while.
@@ -57,7 +59,7 @@ func TestUnavailableIsExplained(t *testing.T) {
 		if info.Name != Name || info.Device == "" || info.Library == "" {
 			t.Errorf("Info of the opened GPU backend: %+v", info)
 		}
-		t.Skipf("the GPU backend is available here (%s)", info.Device)
+		t.Skipf("the GPU backend is available here (%s; %s; opened %s)", info.Device, info.Library, strings.Join(cu.Libraries(), ", "))
 	}
 	if requireGPU() {
 		t.Fatalf("RECONALIGN_REQUIRE_GPU=1 but the GPU backend is unavailable: %v", err)

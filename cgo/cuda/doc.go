@@ -6,6 +6,10 @@
 // libcusolver.so.12, libnvrtc.so.13 and libcuda.so.1 and resolves every entry
 // point it uses into a table of function pointers; it fails, with the
 // dlerror text for each missing library or symbol, rather than crashing later.
+// A library the dynamic loader's search path does not find is looked for in
+// $CUDA_HOME, $CUDA_PATH, /usr/local/cuda and /usr/local/nvidia, after the
+// libraries it needs from the same folder (cuBLASLt, cuSPARSE, nvJitLink,
+// NVRTC's builtins).
 // Every wrapper turns a non-success status into an *Error naming the C call,
 // the status's name and its code.
 //

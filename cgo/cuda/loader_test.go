@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,13 +36,7 @@ func TestLoadWithoutCUDA(t *testing.T) {
 // with the C compiler cgo uses; every soname is the same file.
 func fakeLibraries(t *testing.T, sources ...string) string {
 	t.Helper()
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "gcc"
-	}
-	if _, err := exec.LookPath(cc); err != nil {
-		t.Skipf("no C compiler (%s) to build stand-in libraries: %v", cc, err)
-	}
+	cc := compiler(t)
 	dir := t.TempDir()
 	lib := filepath.Join(dir, "libfake.so")
 	args := []string{"-shared", "-fPIC", "-w", "-o", lib}
@@ -59,11 +54,24 @@ func fakeLibraries(t *testing.T, sources ...string) string {
 	return dir
 }
 
+// compiler is the C compiler cgo uses; the test skips without one.
+func compiler(t *testing.T) string {
+	t.Helper()
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+	}
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Skipf("no C compiler (%s) to build stand-in libraries: %v", cc, err)
+	}
+	return cc
+}
+
 func TestResolveReportsMissingSymbols(t *testing.T) {
 	// Only fakecuda.c: a handful of symbols, so almost everything is missing.
 	dir := fakeLibraries(t, "fakecuda.c")
 	os.Remove(filepath.Join(dir, "libcusolver.so.12"))
-	found, err := resolvedFrom(dir)
+	found, _, err := resolvedFrom(dir)
 	if err == nil {
 		t.Fatal("resolving from incomplete libraries succeeded")
 	}
@@ -83,6 +91,56 @@ func TestResolveReportsMissingSymbols(t *testing.T) {
 	if !found["cudaGetDeviceCount"] || !found["cublasGemmEx"] || found["cudaMalloc"] || found["cusolverDnCreate"] {
 		t.Errorf("resolved set is wrong: cudaGetDeviceCount=%v cublasGemmEx=%v cudaMalloc=%v cusolverDnCreate=%v",
 			found["cudaGetDeviceCount"], found["cublasGemmEx"], found["cudaMalloc"], found["cusolverDnCreate"])
+	}
+}
+
+// TestResolveFallsBackToFolders: libraries the loader's search path does not
+// find are opened from the fallback folders, each after the dependencies it
+// finds beside it (here a cuSOLVER that needs cuSPARSE, which nothing else
+// loads and the search path does not find either).
+func TestResolveFallsBackToFolders(t *testing.T) {
+	dir := fakeLibraries(t, "fakeall.c", "fakecuda.c")
+	found, opened, err := resolvedFrom("", dir)
+	if err != nil {
+		t.Fatalf("resolving with %s as a fallback folder: %v", dir, err)
+	}
+	if len(opened) != numLibs || !found["cusolverDnXsyevdx"] {
+		t.Errorf("opened %v, cusolverDnXsyevdx found %v", opened, found["cusolverDnXsyevdx"])
+	}
+	for _, f := range opened {
+		if filepath.Dir(f) != dir {
+			t.Errorf("opened %s, not from %s", f, dir)
+		}
+	}
+
+	// cuSOLVER needing cuSPARSE, both only in the fallback folder (a new
+	// one: the loader matches a path it has opened before by name).
+	dir = fakeLibraries(t, "fakeall.c", "fakecuda.c")
+	solver := filepath.Join(dir, "libcusolver.so.12")
+	os.Remove(solver)
+	cc := compiler(t)
+	sparse := filepath.Join(dir, "libcusparse.so.12")
+	if out, err := exec.Command(cc, "-shared", "-fPIC", "-w", "-Wl,-soname,libcusparse.so.12", "-o", sparse, "-x", "c", "/dev/null").CombinedOutput(); err != nil {
+		t.Fatalf("building a stand-in cuSPARSE: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(cc, "-shared", "-fPIC", "-w", "-o", solver, filepath.Join("testdata", "fakeall.c"), filepath.Join("testdata", "fakecuda.c"),
+		"-Wl,--no-as-needed", "-L"+dir, "-l:libcusparse.so.12").CombinedOutput(); err != nil {
+		t.Fatalf("building a stand-in cuSOLVER that needs cuSPARSE: %v\n%s", err, out)
+	}
+	if !isLoaded("libcusparse.so.12") { // not on a second run in this process
+		if _, err := dlopen(solver); err == nil || !strings.Contains(err.Error(), "libcusparse.so.12") {
+			t.Fatalf("the stand-in cuSOLVER opened without its dependency (%v): the test proves nothing", err)
+		}
+	}
+	_, opened, err = resolvedFrom("", dir)
+	if err != nil {
+		t.Fatalf("cuSOLVER with its dependency beside it: %v", err)
+	}
+	if !slices.Contains(opened, solver) {
+		t.Errorf("opened %v, not %s", opened, solver)
+	}
+	if !isLoaded("libcusparse.so.12") {
+		t.Error("libcusparse.so.12 was not preloaded")
 	}
 }
 

@@ -42,9 +42,9 @@ void *rc_sym_get(const struct rc_api *t, int i) {
 
 void rc_install(const struct rc_api *t) { rc = *t; }
 
-void *rc_dlopen(const char *path, const char **err) {
+void *rc_dlopen(const char *path, int noload, const char **err) {
     dlerror();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | (noload ? RTLD_NOLOAD : 0));
     *err = h ? NULL : dlerror();
     return h;
 }

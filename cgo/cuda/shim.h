@@ -180,8 +180,9 @@ void rc_sym_set(struct rc_api *t, int i, void *p);
 void *rc_sym_get(const struct rc_api *t, int i);
 void rc_install(const struct rc_api *t);
 
-// dlopen/dlsym returning the dlerror() text (a static string) in *err on failure.
-void *rc_dlopen(const char *path, const char **err);
+// dlopen/dlsym returning the dlerror() text (a static string) in *err on
+// failure. With noload, rc_dlopen only finds a library already loaded.
+void *rc_dlopen(const char *path, int noload, const char **err);
 void *rc_dlsym(void *handle, const char *name, const char **err);
 
 // CUDA's current device and context are per host thread, and a goroutine may
