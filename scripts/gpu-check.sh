@@ -64,7 +64,7 @@ names=() results=() seconds=() limits=() notes=()
 current='' current_t0=0 current_limit=0 step_pid='' tail_pid='' interrupted='' lib_summary='not checked'
 
 now_ns() { date +%s%N; }
-elapsed() { echo $((($(now_ns) - start_ns) / 1000000000)); }
+elapsed() { echo $((($(now_ns) - start_ns + 999999999) / 1000000000)); } # rounded up
 remaining() { echo $((DEADLINE - $(elapsed))); }
 # tenths NS: seconds since NS with one decimal.
 tenths() {
