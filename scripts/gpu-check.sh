@@ -10,7 +10,7 @@
 #   carry [".gpu"], command "bash scripts/gpu-check.sh", timeout_s 420
 #
 # Before the first step it adds the GPU machine's library folders to
-# LD_LIBRARY_PATH (see shared/design/gpu-machine.md) and prints which CUDA
+# LD_LIBRARY_PATH (see ../shared/design/gpu-machine.md) and prints which CUDA
 # sonames resolve. Steps, each bounded by its own limit and by one deadline
 # for the whole check (GPU_CHECK_SECONDS, 390 s by default, inside the
 # call's 420 s), with KILL GPU_CHECK_KILL_GRACE s (5) after TERM:
