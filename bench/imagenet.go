@@ -13,9 +13,9 @@ import (
 // machine): N = 1,281,167 rows of D = 12,288 uint8 pixels, 15.7 GB per pass,
 // generated on the fly, so nothing has to be downloaded or stored.
 //
-//   - imagenet/generate: the counter-based Stream alone, to show what the
-//     input side can deliver.
-//   - imagenet/moments: one pass of engine moments over the Stream (the
+//   - imagenet/generate: synth's counter-based TemplateStream alone, to show
+//     what the input side can deliver.
+//   - imagenet/moments: one pass of engine moments over the stream (the
 //     Gram is 3.9·10¹⁴ flops); every sampled Gram entry is recomputed
 //     exactly from two columns of the stream.
 //   - imagenet/align: the whole alignment on synth's imagenet64 (natural
@@ -66,7 +66,7 @@ func imagenetScenarios(env *Env, names []string, p Plan) []Scenario {
 }
 
 // generateScenario times one pass of the stream with no consumer.
-func generateScenario(spec StreamSpec) Scenario {
+func generateScenario(spec synth.TemplateSpec) Scenario {
 	d := spec.D()
 	return Scenario{
 		Name: fmt.Sprintf("imagenet/generate/N=%d,D=%d", spec.N, d), Group: GroupStream,
@@ -74,7 +74,7 @@ func generateScenario(spec StreamSpec) Scenario {
 		Bytes:  float64(spec.N) * float64(d), FlopModel: "no arithmetic: bytes of pixels generated",
 		Check: "sampled pixels and labels of the pass against the generator's closed form",
 		Setup: func(env *Env, _ backend.Backend) (*Case, error) {
-			st := Stream{Spec: spec}
+			st := synth.TemplateStream{Spec: spec}
 			var probe []uint8
 			var probeLabels []int
 			c := &Case{}
@@ -109,7 +109,7 @@ func generateScenario(spec StreamSpec) Scenario {
 
 // streamMomentsScenario: engine moments (no labels) over the stream, checked
 // entry by entry against the closed form.
-func streamMomentsScenario(b string, spec StreamSpec, chunkRows int) Scenario {
+func streamMomentsScenario(b string, spec synth.TemplateSpec, chunkRows int) Scenario {
 	d := spec.D()
 	return Scenario{
 		Name: fmt.Sprintf("imagenet/moments/%s/N=%d,D=%d", b, spec.N, d), Group: GroupStream, Backend: b,
@@ -118,7 +118,7 @@ func streamMomentsScenario(b string, spec StreamSpec, chunkRows int) Scenario {
 		Flops: gramFlops(spec.N, d), Bytes: float64(spec.N) * float64(d), FlopModel: gramModel + " (generation and the Σx pass not counted)",
 		Check: "24 sampled entries of the uncentred XᵀX against exact integer sums recomputed from the stream's closed form",
 		Setup: func(env *Env, be backend.Backend) (*Case, error) {
-			st := Stream{Spec: spec}
+			st := synth.TemplateStream{Spec: spec}
 			var stats *engine.Stats
 			c := &Case{}
 			c.Run = func() error {

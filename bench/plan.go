@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"time"
+
+	"github.com/reconalign/reconalign/synth"
 )
 
 // Plan is a suite: which sizes each scenario family measures and how hard
@@ -62,7 +64,7 @@ type Plan struct {
 	// none) and ImageNetAlign the synth spec of the end-to-end alignment;
 	// CPUStreamRows bounds N on CPU backends, which could not finish the full
 	// stream in the suite's time.
-	ImageNet      StreamSpec
+	ImageNet      synth.TemplateSpec
 	ImageNetAlign string
 	CPUStreamRows int
 	// StreamChunkRows is the engine's chunk for the streamed scenarios (0:
@@ -123,7 +125,7 @@ func PlanFor(name string) (Plan, error) {
 			GemmN: 16384, CPUGemmN: 4096,
 			GramN: 200000, GramD: 3072, GramDTypes: []string{"u8", "f32"},
 			EighN:         []int{512, 2048, 4096, 8192, 12288}, // 512 calibrates the extrapolation
-			ImageNet:      StreamSpec{N: 1281167, H: 64, W: 64, C: 3, Classes: 1000, Seed: 1},
+			ImageNet:      synth.TemplateSpec{N: 1281167, H: 64, W: 64, C: 3, Classes: 1000, Seed: 1},
 			ImageNetAlign: "imagenet64",
 			CPUStreamRows: 32768, StreamChunkRows: 16384,
 		}, nil

@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/synth"
 )
 
 func TestSummarizeMatchesNumPyPercentiles(t *testing.T) {
@@ -44,67 +44,6 @@ func TestLogLogSlope(t *testing.T) {
 	}
 	if _, err := LogLogSlope([]float64{1}, []float64{1}); err == nil {
 		t.Error("one point fitted")
-	}
-}
-
-// The stream's rows do not depend on the chunking and agree with its closed
-// form, so a streamed Gram can be checked entry by entry.
-func TestStreamClosedForm(t *testing.T) {
-	st := Stream{Spec: StreamSpec{N: 301, H: 3, W: 5, C: 3, Classes: 7, Seed: 9}}
-	d := st.Spec.D()
-	read := func(rows int) ([]uint8, []int) {
-		r, err := st.Open(rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var x []uint8
-		var l []int
-		for {
-			b, err := r.Next()
-			if err == io.EOF {
-				return x, l
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			x = append(x, b.X.U8...)
-			l = append(l, b.Labels...)
-		}
-	}
-	x1, l1 := read(1000)
-	x2, l2 := read(7)
-	if string(x1) != string(x2) || len(l1) != 301 {
-		t.Fatal("rows depend on the chunk size")
-	}
-	counts := make([]int, 7)
-	for i := 0; i < 301; i++ {
-		if l1[i] != l2[i] || l1[i] != st.Label(i) {
-			t.Fatalf("label %d", i)
-		}
-		counts[l1[i]]++
-		for j := 0; j < d; j++ {
-			if x1[i*d+j] != st.Pixel(i, j) {
-				t.Fatalf("pixel (%d,%d): %d vs closed form %d", i, j, x1[i*d+j], st.Pixel(i, j))
-			}
-		}
-	}
-	for c, n := range counts {
-		if n < 20 {
-			t.Errorf("class %d has %d of 301 samples: labels are not spread", c, n)
-		}
-	}
-	for _, p := range [][2]int{{0, 0}, {3, 40}, {44, 44}} {
-		want := 0.0
-		for i := 0; i < 301; i++ {
-			want += float64(x1[i*d+p[0]]) * float64(x1[i*d+p[1]])
-		}
-		if got := st.GramEntry(p[0], p[1]); got != want {
-			t.Fatalf("GramEntry%v = %g, want %g", p, got, want)
-		}
-	}
-	var _ data.Source = st
-	if _, err := (Stream{Spec: StreamSpec{N: 1, H: 1, W: 1, C: 1}}).Open(8); err == nil {
-		t.Error("a stream with no classes opened")
 	}
 }
 
@@ -331,7 +270,7 @@ func TestNumPyReferences(t *testing.T) {
 // synthetic alignment, with the CPU prefix rule.
 func TestImageNetFamiliesSmall(t *testing.T) {
 	p := &Plan{Name: "tiny-imagenet", Warmup: 1, MinRepeats: 1, MaxRepeats: 2, GemmN: 32,
-		ImageNet:      StreamSpec{N: 5000, H: 4, W: 4, C: 3, Classes: 10, Seed: 1},
+		ImageNet:      synth.TemplateSpec{N: 5000, H: 4, W: 4, C: 3, Classes: 10, Seed: 1},
 		ImageNetAlign: "n=5000,h=4,w=4,c=3,classes=5,seed=2", CPUStreamRows: 400}
 	rep, err := Run(Config{Plan: p, Backends: []string{"gonum"}})
 	if err != nil {
