@@ -10,6 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/bench"
+	"github.com/reconalign/reconalign/bench/pyref"
+	"github.com/reconalign/reconalign/bench/report"
+	"github.com/reconalign/reconalign/bench/scenario"
 )
 
 func init() {
@@ -42,17 +45,21 @@ backend; unavailable ones are reported with the reason).`,
   reconalign bench --suite imagenet --backend cuda,openblas --markdown BENCHMARKS.md`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&suite, "suite", "quick", "quick|standard|imagenet")
-	f.StringVar(&jsonPath, "json", "", "write the report as JSON (schema in `go doc ./bench`) to this file")
+	f.StringVar(&suite, "suite", "quick", strings.Join(scenario.Suites, "|"))
+	f.StringVar(&jsonPath, "json", "", "write the report as JSON (schema in `go doc ./bench/report`) to this file")
 	f.StringVar(&mdPath, "markdown", "", "merge this run's section into this markdown file (BENCHMARKS.md)")
 	f.StringVar(&plotPath, "plot", "", "write the scaling plot (PNG) here (default with --markdown: bench/figures/scaling-SUITE.png next to it)")
-	f.StringVar(&python, "python", bench.DefaultPython, `interpreter of the NumPy references ("" to skip them)`)
-	f.StringVar(&script, "reference-script", "", "path of "+bench.ReferenceScript+" (default: found from the working directory or the binary)")
+	f.StringVar(&python, "python", pyref.DefaultPython, `interpreter of the NumPy references ("" to skip them)`)
+	f.StringVar(&script, "reference-script", "", "path of "+pyref.ReferenceScript+" (default: found from the working directory or the binary)")
 	f.StringVar(&fmnistDir, "fmnist-dir", "", "directory of the Fashion-MNIST IDX files (default: Debian's)")
 	f.StringVar(&only, "only", "", "run only scenarios whose name matches this regular expression (plus their backends' ceilings)")
 	f.BoolVar(&list, "list", false, "list the scenarios and exit")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		cfg := bench.Config{Suite: suite, Threads: global.threads, Python: python, Script: script,
+		s, err := scenario.SuiteFor(suite)
+		if err != nil {
+			return err
+		}
+		cfg := bench.Config{Suite: s, Threads: global.threads, Python: python, Script: script,
 			FashionMNISTDir: fmnistDir, Command: commandLine()}
 		if global.backend != "" && global.backend != "auto" {
 			for _, b := range strings.Split(global.backend, ",") {
@@ -93,7 +100,7 @@ backend; unavailable ones are reported with the reason).`,
 			}
 		}
 		if mdPath != "" {
-			if err := bench.WriteMarkdown(rep, mdPath); err != nil {
+			if err := report.WriteMarkdown(rep, mdPath); err != nil {
 				return err
 			}
 		}

@@ -1,8 +1,7 @@
-package bench
+package scenario
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -11,79 +10,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reconalign/reconalign/bench"
+	"github.com/reconalign/reconalign/bench/pyref"
+	"github.com/reconalign/reconalign/bench/report"
 	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/synth"
 )
-
-func TestSummarizeMatchesNumPyPercentiles(t *testing.T) {
-	// numpy.percentile([4, 1, 3, 2], [25, 50, 75]) = [1.75, 2.5, 3.25]
-	s := Summarize([]float64{4, 1, 3, 2})
-	if s.Median != 2.5 || s.Q1 != 1.75 || s.Q3 != 3.25 || s.Min != 1 || s.Max != 4 {
-		t.Fatalf("%+v", s)
-	}
-	if s := Summarize([]float64{7}); s.Median != 7 || s.Q1 != 7 || s.Max != 7 {
-		t.Fatalf("one sample: %+v", s)
-	}
-	if Summarize(nil) != nil {
-		t.Fatal("summary of no samples")
-	}
-}
-
-func TestLogLogSlope(t *testing.T) {
-	x := []float64{100, 200, 400, 800}
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = 3e-9 * math.Pow(v, 2.5)
-	}
-	b, err := LogLogSlope(x, y)
-	if err != nil || math.Abs(b-2.5) > 1e-12 {
-		t.Fatalf("slope %v, %v", b, err)
-	}
-	if _, err := LogLogSlope([]float64{5, 5}, []float64{1, 2}); err == nil {
-		t.Error("equal sizes fitted")
-	}
-	if _, err := LogLogSlope([]float64{1}, []float64{1}); err == nil {
-		t.Error("one point fitted")
-	}
-}
-
-func TestMergeMarkdownKeepsOtherSections(t *testing.T) {
-	sec := func(key, body string) string {
-		return markBegin + key + " -->\n" + body + "\n" + markEnd + key + " -->\n"
-	}
-	old := "# Old title typed by someone\n\n" + sec("standard-cpu", "old cpu") + "\n" + sec("imagenet-gpu", "gpu run") +
-		markBegin + "broken -->\nno end marker\n"
-	out := MergeMarkdown([]byte(old), "standard-cpu", sec("standard-cpu", "new cpu"))
-	if !strings.HasPrefix(out, mdPreamble) || strings.Contains(out, "Old title") {
-		t.Error("preamble not regenerated")
-	}
-	if strings.Contains(out, "old cpu") || !strings.Contains(out, "new cpu") || !strings.Contains(out, "gpu run") {
-		t.Errorf("sections not merged:\n%s", out)
-	}
-	if strings.Index(out, "new cpu") > strings.Index(out, "gpu run") {
-		t.Error("section order changed")
-	}
-	out2 := MergeMarkdown([]byte(out), "quick-cpu", sec("quick-cpu", "quick"))
-	if !strings.Contains(out2, "new cpu") || !strings.Contains(out2, "gpu run") || !strings.HasSuffix(out2, sec("quick-cpu", "quick")) {
-		t.Errorf("new section not appended:\n%s", out2)
-	}
-	if MergeMarkdown([]byte(out2), "quick-cpu", sec("quick-cpu", "quick")) != out2 {
-		t.Error("merging the same section twice is not idempotent")
-	}
-}
 
 // A run of every built-in family at tiny sizes: all checks pass, every
 // derived table is filled, and the report survives JSON with the
 // documented top-level keys.
 func TestTinySuiteEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	rep, err := Run(Config{Plan: tinyPlan(), Backends: []string{"gonum"}, PlotPath: filepath.Join(dir, "scaling.png"),
+	rep, err := bench.Run(bench.Config{Suite: tinyPlan().Suite(), Backends: []string{"gonum"}, PlotPath: filepath.Join(dir, "scaling.png"),
 		Command: "reconalign bench --test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rep.Results {
-		if r.Status != StatusOK {
+		if r.Status != report.StatusOK {
 			t.Errorf("%s: %s: %s", r.Name, r.Status, r.Reason)
 		}
 	}
@@ -94,9 +39,9 @@ func TestTinySuiteEndToEnd(t *testing.T) {
 		t.Fatalf("%d route comparisons, want 3", len(rep.Routes))
 	}
 	for _, c := range rep.Routes {
-		want := RouteDirect
+		want := report.RouteDirect
 		if c.N < c.D {
-			want = RouteDual
+			want = report.RouteDual
 		}
 		if c.Auto != want {
 			t.Errorf("N=%d D=%d: engine chose %q, want %q", c.N, c.D, c.Auto, want)
@@ -109,7 +54,7 @@ func TestTinySuiteEndToEnd(t *testing.T) {
 			t.Errorf("fit %+v", f)
 		}
 	}
-	if !series[SeriesGramN] || !series[SeriesGramD] || !series[SeriesEigh] {
+	if !series[report.SeriesGramN] || !series[report.SeriesGramD] || !series[report.SeriesEigh] {
 		t.Errorf("fits for %v", series)
 	}
 	if len(rep.Plots) != 3 {
@@ -125,7 +70,7 @@ func TestTinySuiteEndToEnd(t *testing.T) {
 	if err := rep.WriteJSON(path); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSON(path)
+	back, err := report.ReadJSON(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +85,13 @@ func TestTinySuiteEndToEnd(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	// The documented schema (doc.go); plots is omitted when empty.
+	// The documented schema (package report); plots is omitted when empty.
 	want := "ceilings claims command comparisons failures fits machine plots results routes schema_version seconds software started suite timing tool"
 	if strings.Join(keys, " ") != want {
 		t.Errorf("top-level keys\n%s\nwant\n%s", strings.Join(keys, " "), want)
 	}
 
-	md := Markdown(rep, dir)
+	md := report.Markdown(rep, dir)
 	for _, s := range []string{"### Machine and software", "### Machine ceiling", "### The Gram per backend", "### eigh per backend",
 		"### fast_gram_eigh", "### Scaling", "(scaling-gram_vs_n.png)", "reconalign bench --test", "### Method", "### Claims"} {
 		if !strings.Contains(md, s) {
@@ -154,17 +99,17 @@ func TestTinySuiteEndToEnd(t *testing.T) {
 		}
 	}
 	mdPath := filepath.Join(dir, "BENCHMARKS.md")
-	if err := WriteMarkdown(rep, mdPath); err != nil {
+	if err := report.WriteMarkdown(rep, mdPath); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMarkdown(rep, mdPath); err != nil {
+	if err := report.WriteMarkdown(rep, mdPath); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(mdPath)
-	if strings.Count(string(b), markBegin) != 1 {
+	if strings.Count(string(b), "<!-- reconalign-bench:begin ") != 1 {
 		t.Error("writing the same suite twice duplicated its section")
 	}
-	if _, err := ReadJSON(mdPath); err == nil {
+	if _, err := report.ReadJSON(mdPath); err == nil {
 		t.Error("markdown read as a report")
 	}
 }
@@ -195,23 +140,24 @@ func TestGoldensAgreeWithTheIssue(t *testing.T) {
 }
 
 func TestFig7Grid(t *testing.T) {
-	g := Fig7Grid(data.Shape{H: 28, W: 28, C: 1}, []int{1, 2, 4}, 10)
+	g := fig7Grid(data.Shape{H: 28, W: 28, C: 1}, []int{1, 2, 4}, 10)
 	if len(g) != 30 || g[0].P != 0 || math.Abs(g[9].P-0.99) > 1e-15 || math.Abs(g[1].P-0.11) > 1e-15 || g[10].PatchH != 2 || g[29].PatchW != 4 {
 		t.Fatalf("%+v", g)
 	}
 }
 
 func TestClaims(t *testing.T) {
-	res := func(name, b string, med float64) Result {
-		return Result{Name: name, Group: GroupAlign, Backend: b, Status: StatusOK, Seconds: &Summary{Median: med, Min: med, Max: med}}
+	res := func(name, b string, med float64) report.Result {
+		return report.Result{Name: name, Group: report.GroupAlign, Backend: b, Status: report.StatusOK, Seconds: &report.Summary{Median: med, Min: med, Max: med}}
 	}
-	rep := &Report{Results: []Result{
+	rep := &report.Report{Results: []report.Result{
 		res("align/openblas/fmnist-train", "openblas", 1),
 		res("align/gonum/fmnist-train", "gonum", 9),
 		res("align/numpy_sweep/fmnist-train", "", 20),
 		res("align/numpy_moments/fmnist-train", "", 0.9),
 	}}
-	derive(rep)
+	report.Derive(rep)
+	claims(rep)
 	status := map[string]string{}
 	for _, c := range rep.Claims {
 		status[c.Statement[:20]] = c.Status
@@ -221,7 +167,7 @@ func TestClaims(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("claims %v, want %v:\n%+v", got, want, rep.Claims)
 	}
-	if r, ok := ratio(rep.Comparisons, "align/openblas/fmnist-train", "align/numpy_sweep/fmnist-train"); !ok || r != 20 {
+	if r, ok := rep.Ratio("align/openblas/fmnist-train", "align/numpy_sweep/fmnist-train"); !ok || r != 20 {
 		t.Fatalf("ratio %v %v", r, ok)
 	}
 }
@@ -230,18 +176,18 @@ func TestClaims(t *testing.T) {
 // tiny synthetic alignment whose engine curve is checked against NumPy's
 // sweep of the same files.
 func TestNumPyReferences(t *testing.T) {
-	if err := exec.Command(DefaultPython, "-c", "import numpy, threadpoolctl").Run(); err != nil {
-		t.Skipf("no NumPy at %s: %v", DefaultPython, err)
+	if err := exec.Command(pyref.DefaultPython, "-c", "import numpy, threadpoolctl").Run(); err != nil {
+		t.Skipf("no NumPy at %s: %v", pyref.DefaultPython, err)
 	}
-	script, err := filepath.Abs(filepath.Join("..", ReferenceScript))
+	script, err := filepath.Abs(filepath.Join("..", "..", pyref.ReferenceScript))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Plan{Name: "tiny-python", Warmup: 1, MinRepeats: 1, MaxRepeats: 2, Budget: 0,
+	p := Plan{Name: "tiny-python", Policy: bench.Policy{Warmup: 1, MinRepeats: 1, MaxRepeats: 2, PyMinRepeats: 1, PyMaxRepeats: 2},
 		GemmN: 32, GramN: 200, GramD: 16, GramDTypes: []string{"u8", "f64"}, EighN: []int{24},
-		PyGram: true, PyEigh: true, PyMinRepeats: 1, PyMaxRepeats: 2, PyBudget: 0,
+		PyGram: true, PyEigh: true,
 		Synthetic: "n=400,h=6,w=6,c=1,classes=4,seed=3,dtype=u8"}
-	rep, err := Run(Config{Plan: p, Backends: []string{"gonum"}, Python: DefaultPython, Script: script, TempDir: t.TempDir()})
+	rep, err := bench.Run(bench.Config{Suite: p.Suite(), Backends: []string{"gonum"}, Python: pyref.DefaultPython, Script: script, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +196,7 @@ func TestNumPyReferences(t *testing.T) {
 	}
 	names := 0
 	for _, r := range rep.Results {
-		if r.Status != StatusOK {
+		if r.Status != report.StatusOK {
 			t.Errorf("%s: %s: %s", r.Name, r.Status, r.Reason)
 		}
 		if r.Measured == "python" {
@@ -260,7 +206,7 @@ func TestNumPyReferences(t *testing.T) {
 	if names != 5 {
 		t.Errorf("%d NumPy results, want 5 (2 Gram, 1 eigh, sweep, moments)", names)
 	}
-	if _, ok := ratio(rep.Comparisons, "align/gonum/synthetic-400x36", "align/numpy_sweep/synthetic-400x36"); !ok {
+	if _, ok := rep.Ratio("align/gonum/synthetic-400x36", "align/numpy_sweep/synthetic-400x36"); !ok {
 		t.Errorf("no engine/NumPy ratio: %+v", rep.Comparisons)
 	}
 }
@@ -269,17 +215,17 @@ func TestNumPyReferences(t *testing.T) {
 // pass, the streamed moments checked against the closed form, and the
 // synthetic alignment, with the CPU prefix rule.
 func TestImageNetFamiliesSmall(t *testing.T) {
-	p := &Plan{Name: "tiny-imagenet", Warmup: 1, MinRepeats: 1, MaxRepeats: 2, GemmN: 32,
+	p := Plan{Name: "tiny-imagenet", Policy: bench.Policy{Warmup: 1, MinRepeats: 1, MaxRepeats: 2}, GemmN: 32,
 		ImageNet:      synth.TemplateSpec{N: 5000, H: 4, W: 4, C: 3, Classes: 10, Seed: 1},
 		ImageNetAlign: "n=5000,h=4,w=4,c=3,classes=5,seed=2", CPUStreamRows: 400}
-	rep, err := Run(Config{Plan: p, Backends: []string{"gonum"}})
+	rep, err := bench.Run(bench.Config{Suite: p.Suite(), Backends: []string{"gonum"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
 	for _, r := range rep.Results {
 		names = append(names, r.Name)
-		if r.Status != StatusOK {
+		if r.Status != report.StatusOK {
 			t.Errorf("%s: %s: %s", r.Name, r.Status, r.Reason)
 		}
 	}
@@ -291,32 +237,5 @@ func TestImageNetFamiliesSmall(t *testing.T) {
 	}
 	if r := rep.Find("imagenet/generate/N=5000,D=48"); r.GBytesPerSecond <= 0 {
 		t.Errorf("generation rate %+v", r)
-	}
-}
-
-// The route verdicts: a right pick, a wrong one that the run can tell, and
-// a wrong one inside the noise of the two routes (a tie).
-func TestRouteVerdicts(t *testing.T) {
-	res := func(route string, n int, med, lo, hi float64, chose string) Result {
-		r := Result{Name: fmt.Sprintf("fast_gram_eigh/gonum/%s/N=%d,D=512", route, n), Group: GroupFast, Backend: "gonum", Status: StatusOK,
-			Params:  map[string]any{"route": route, "n": n, "d": 512},
-			Seconds: &Summary{Median: med, Min: lo, Max: hi}}
-		if chose != "" {
-			r.Outcome = map[string]any{"route": chose}
-		}
-		return r
-	}
-	rep := &Report{Results: []Result{
-		res(RouteDirect, 64, 1.0, 0.9, 1.1, ""), res(RouteDual, 64, 0.002, 0.002, 0.002, ""), res(RouteAuto, 64, 0.002, 0.002, 0.002, RouteDual),
-		res(RouteDirect, 512, 1.2, 1.15, 1.25, ""), res(RouteDual, 512, 1.0, 0.95, 1.05, ""), res(RouteAuto, 512, 1.2, 1.15, 1.25, RouteDirect),
-		res(RouteDirect, 1024, 1.12, 1.0, 1.3, ""), res(RouteDual, 1024, 1.0, 0.9, 1.1, ""), res(RouteAuto, 1024, 1.2, 1.1, 1.3, RouteDirect),
-	}}
-	derive(rep)
-	var got []string
-	for _, c := range rep.Routes {
-		got = append(got, c.Agrees)
-	}
-	if want := "yes,no,tie"; strings.Join(got, ",") != want {
-		t.Fatalf("verdicts %v, want %s:\n%+v", got, want, rep.Routes)
 	}
 }

@@ -1,39 +1,24 @@
-package bench
+// Package check is the correctness gate of reconalign's benchmark suite:
+// a backend's answer is compared, before it is timed, with a reference
+// computed here by plain loops (never by a backend) or with an invariant the
+// answer must satisfy, within a bound on the rounding error of the
+// arithmetic the backend declares (its unit round-off u). A wrong triangle,
+// transpose, order, shift or scale gives errors orders of magnitude above
+// the bounds. Sampling (seeded, so a failure reproduces) keeps a check far
+// cheaper than the operation it judges.
+package check
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// The correctness gate. Each check compares a backend's answer with a
-// reference computed here by plain loops (never by a backend), or with an
-// invariant the answer must satisfy, within a bound on the rounding error of
-// the arithmetic the backend declares. A wrong triangle, transpose, order,
-// shift or scale gives errors orders of magnitude above the bounds.
-
-// unitRoundoff of a backend's declared precision ("float64", "float32",
-// "tf32", ...): the precision of its Gram's products, the least precise
-// arithmetic named. Exact integer modes are held to float64's (exactness).
-func unitRoundoff(precision string) float64 {
-	p := strings.ToLower(precision)
-	switch {
-	case strings.Contains(p, "bf16"), strings.Contains(p, "bfloat16"):
-		return 0x1p-8
-	case strings.Contains(p, "tf32"), strings.Contains(p, "16"):
-		return 0x1p-11
-	case strings.Contains(p, "32"):
-		return 0x1p-24
-	}
-	return 0x1p-53
-}
-
-// samplePairs picks index pairs (a ≤ b) of a d×d matrix: the corners, some
+// SamplePairs picks index pairs (a ≤ b) of a d×d matrix: the corners, some
 // diagonal entries and random ones, seeded so a failure reproduces.
-func samplePairs(d, count int, seed uint64) [][2]int {
+func SamplePairs(d, count int, seed uint64) [][2]int {
 	rng := rand.New(rand.NewPCG(seed, uint64(d)))
 	pairs := [][2]int{{0, 0}, {0, d - 1}, {d - 1, d - 1}, {d / 2, d / 2}}
 	for len(pairs) < count {
@@ -46,11 +31,11 @@ func samplePairs(d, count int, seed uint64) [][2]int {
 	return pairs
 }
 
-// checkGramEntries compares the upper triangle of g with Σ_i x(i,a)·x(i,b)
+// GramEntries compares the upper triangle of g with Σ_i x(i,a)·x(i,b)
 // at the sampled pairs. With exact set (integer data, float64 arithmetic)
 // every partial sum is an integer below 2⁵³, so any order of summation gives
 // the exact value and the tolerance is zero.
-func checkGramEntries(g blas64.General, n int, x func(i, j int) float64, pairs [][2]int, u float64, exact bool) error {
+func GramEntries(g blas64.General, n int, x func(i, j int) float64, pairs [][2]int, u float64, exact bool) error {
 	for _, p := range pairs {
 		a, b := p[0], p[1]
 		ref, mag := 0.0, 0.0
@@ -71,8 +56,8 @@ func checkGramEntries(g blas64.General, n int, x func(i, j int) float64, pairs [
 	return nil
 }
 
-// checkGemmEntries compares c = a·b (no transposes) at sampled entries.
-func checkGemmEntries(c, a, b blas64.General, pairs [][2]int, u float64) error {
+// GemmEntries compares c = a·b (no transposes) at sampled entries.
+func GemmEntries(c, a, b blas64.General, pairs [][2]int, u float64) error {
 	k := a.Cols
 	for _, p := range pairs {
 		i, j := p[0]%c.Rows, p[1]%c.Cols
@@ -90,11 +75,11 @@ func checkGemmEntries(c, a, b blas64.General, pairs [][2]int, u float64) error {
 	return nil
 }
 
-// checkSymEig checks eigenpairs (w descending, vectors as the columns of v)
+// SymEig checks eigenpairs (w descending, vectors as the columns of v)
 // of the symmetric a: the order, the invariants Σλ = tr A and Σλ² = ‖A‖_F²,
 // and for the sampled columns the residual ‖A·v − λ·v‖, the norm and the
 // mutual orthogonality.
-func checkSymEig(a blas64.General, w []float64, v blas64.General, cols []int, u float64) error {
+func SymEig(a blas64.General, w []float64, v blas64.General, cols []int, u float64) error {
 	n := a.Rows
 	if len(w) != n {
 		return fmt.Errorf("%d eigenvalues for a %d×%d matrix", len(w), n, n)
@@ -125,12 +110,12 @@ func checkSymEig(a blas64.General, w []float64, v blas64.General, cols []int, u 
 	if math.Abs(sum2-fro) > tol*fro {
 		return fmt.Errorf("Σλ² = %.15g but ‖A‖_F² = %.15g", sum2, fro)
 	}
-	return checkEigenVectors(func(x, y []float64) { symMulVec(a, x, y) }, n, w, v, cols, tol*normA, tol)
+	return EigenVectors(func(x, y []float64) { SymMulVec(a, x, y) }, n, w, v, cols, tol*normA, tol)
 }
 
-// checkEigenVectors checks ‖A·v_j − λ_j·v_j‖ ≤ resTol, |‖v_j‖ − 1| ≤ tol
+// EigenVectors checks ‖A·v_j − λ_j·v_j‖ ≤ resTol, |‖v_j‖ − 1| ≤ tol
 // and |v_i·v_j| ≤ tol for the sampled columns, with A given as a product.
-func checkEigenVectors(mul func(x, y []float64), n int, w []float64, v blas64.General, cols []int, resTol, tol float64) error {
+func EigenVectors(mul func(x, y []float64), n int, w []float64, v blas64.General, cols []int, resTol, tol float64) error {
 	vec := func(j int) []float64 {
 		out := make([]float64, n)
 		for i := 0; i < n; i++ {
@@ -159,7 +144,7 @@ func checkEigenVectors(mul func(x, y []float64), n int, w []float64, v blas64.Ge
 			return fmt.Errorf("eigenvector %d has norm %.15g", j, math.Sqrt(nrm))
 		}
 		for k, o := range seen {
-			if d := dot(o, x); math.Abs(d) > tol {
+			if d := Dot(o, x); math.Abs(d) > tol {
 				return fmt.Errorf("eigenvectors %d and %d are not orthogonal: %.3g", cols[k], j, d)
 			}
 		}
@@ -168,14 +153,15 @@ func checkEigenVectors(mul func(x, y []float64), n int, w []float64, v blas64.Ge
 	return nil
 }
 
-// symMulVec is y = A·x with plain loops.
-func symMulVec(a blas64.General, x, y []float64) {
+// SymMulVec is y = A·x with plain loops (A square, row-major).
+func SymMulVec(a blas64.General, x, y []float64) {
 	for i := 0; i < a.Rows; i++ {
-		y[i] = dot(a.Data[i*a.Stride:i*a.Stride+a.Cols], x)
+		y[i] = Dot(a.Data[i*a.Stride:i*a.Stride+a.Cols], x)
 	}
 }
 
-func dot(a, b []float64) float64 {
+// Dot is Σ a_i·b_i in order.
+func Dot(a, b []float64) float64 {
 	s := 0.0
 	for i := range a {
 		s += a[i] * b[i]
@@ -183,9 +169,9 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// sampleCols picks column indices below r: the first, some in the leading
+// SampleCols picks column indices below r: the first, some in the leading
 // half (where both Gram routes keep full accuracy) and random ones.
-func sampleCols(r, count int, seed uint64) []int {
+func SampleCols(r, count int, seed uint64) []int {
 	if r <= 0 {
 		return nil
 	}
@@ -207,9 +193,9 @@ func sampleCols(r, count int, seed uint64) []int {
 	return cols
 }
 
-// checkCurve compares an alignment curve with reference values at the
+// Curve compares an alignment curve with reference values at the
 // given k (1-based), and checks that it never decreases and ends at 1.
-func checkCurve(name string, curve []float64, rank int, ks []int, want []float64, wantRank int, tol float64) error {
+func Curve(name string, curve []float64, rank int, ks []int, want []float64, wantRank int, tol float64) error {
 	if wantRank > 0 && rank != wantRank {
 		return fmt.Errorf("%s: rank %d, reference %d", name, rank, wantRank)
 	}
@@ -230,6 +216,86 @@ func checkCurve(name string, curve []float64, rank int, ks []int, want []float64
 		}
 		if d := math.Abs(curve[k-1] - want[i]); !(d <= tol) {
 			return fmt.Errorf("%s: alignment(%d) = %.9f, reference %.9f (|error| %.2g > %.2g)", name, k, curve[k-1], want[i], d, tol)
+		}
+	}
+	return nil
+}
+
+// GramEigen checks eigenpairs of XᵀX without forming it: the trace
+// invariant Σλ = ‖X‖_F², the order, full rank, and for 8 sampled pairs of
+// the leading half the residual Xᵀ(X·v) − λv, the norm and orthogonality.
+func GramEigen(x blas64.General, w []float64, v blas64.General, u float64) error {
+	n, d := x.Rows, x.Cols
+	fro := 0.0
+	for _, e := range x.Data[:n*d] {
+		fro += e * e
+	}
+	sum := 0.0
+	for i, e := range w {
+		if math.IsNaN(e) {
+			return fmt.Errorf("eigenvalue %d is NaN", i)
+		}
+		if i > 0 && e > w[i-1] {
+			return fmt.Errorf("eigenvalues not descending at %d", i)
+		}
+		sum += e
+	}
+	m := float64(max(n, d))
+	if math.Abs(sum-fro) > 100*m*u*fro {
+		return fmt.Errorf("Σλ = %.15g but ‖X‖_F² = %.15g", sum, fro)
+	}
+	if r := v.Cols; r != min(n, d) {
+		return fmt.Errorf("numerical rank %d, the data are full rank %d", r, min(n, d))
+	}
+	t := make([]float64, n)
+	mul := func(in, out []float64) {
+		for i := 0; i < n; i++ {
+			t[i] = Dot(x.Data[i*d:(i+1)*d], in)
+		}
+		clear(out)
+		for i := 0; i < n; i++ {
+			row := x.Data[i*d : (i+1)*d]
+			for j, e := range row {
+				out[j] += e * t[i]
+			}
+		}
+	}
+	tol := 1e4 * m * u
+	return EigenVectors(mul, d, w, v, SampleCols(v.Cols/2, 8, 42), tol*w[0], tol)
+}
+
+// CurveAt compares two curves given at lists of k, on the k both have (at
+// least one).
+func CurveAt(name string, gk []int, gv []float64, wk []int, wv []float64, tol float64) error {
+	want := map[int]float64{}
+	for i, k := range wk {
+		want[k] = wv[i]
+	}
+	n := 0
+	for i, k := range gk {
+		w, ok := want[k]
+		if !ok {
+			continue
+		}
+		n++
+		if d := gv[i] - w; !(d <= tol && d >= -tol) {
+			return fmt.Errorf("%s: alignment(%d) = %.9f, reference %.9f", name, k, gv[i], w)
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: no k in common with the reference", name)
+	}
+	return nil
+}
+
+// Close compares two slices entry by entry within an absolute tolerance.
+func Close(name string, got, want []float64, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(got[i] - want[i]); !(d <= tol) {
+			return fmt.Errorf("%s: value %d is %.12g, want %.12g", name, i+1, got[i], want[i])
 		}
 	}
 	return nil

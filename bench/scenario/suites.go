@@ -1,24 +1,18 @@
-package bench
+package scenario
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/reconalign/reconalign/bench"
 	"github.com/reconalign/reconalign/synth"
 )
 
-// Plan is a suite: which sizes each scenario family measures and how hard
-// the timing tries.
+// Plan is a suite: which sizes each scenario family measures, and the
+// policy that times them. A family with no sizes registers nothing.
 type Plan struct {
 	Name string
-	// Warmup is the number of untimed runs (the first is also the
-	// correctness check); MinRepeats and MaxRepeats bound the timed ones,
-	// and Budget is the timed seconds a scenario aims for between them.
-	Warmup, MinRepeats, MaxRepeats int
-	Budget                         time.Duration
-	// MaxScenario skips a scaling point whose extrapolated cost (warm-up plus
-	// MinRepeats runs) exceeds it; 0 means no limit.
-	MaxScenario time.Duration
+	bench.Policy
 
 	// GemmN is the order of the square GEMM that measures each backend's
 	// ceiling; CPUGemmN, when set, replaces it on CPU backends (a GPU needs a
@@ -36,7 +30,8 @@ type Plan struct {
 	// Split is the Fashion-MNIST split of the end-to-end alignment ("" for none).
 	Split string
 	// Synthetic is the synth spec of the labelled synthetic dataset of the
-	// end-to-end alignment against NumPy ("" for none).
+	// end-to-end alignment against NumPy's sweep and moments script ("" for
+	// none).
 	Synthetic string
 	// DenoisePatches and DenoiseSteps are the Figure 7 grid (patch sizes,
 	// drop probabilities linspace(0, 0.99, steps)); no patches: no scenario.
@@ -50,9 +45,6 @@ type Plan struct {
 	ScaleND int
 	ScaleD  []int
 	ScaleDN int
-	// Python are the timing settings of the NumPy references.
-	PyWarmup, PyMinRepeats, PyMaxRepeats int
-	PyBudget                             time.Duration
 	// PyGram and PyEigh add NumPy's XᵀX and eigh as references for the
 	// Gram and eigh tables.
 	PyGram, PyEigh bool
@@ -73,7 +65,7 @@ type Plan struct {
 	StreamChunkRows int
 }
 
-// Suites lists the suite names PlanFor knows.
+// Suites lists the suite names SuiteFor knows.
 var Suites = []string{"quick", "standard", "imagenet"}
 
 // PlanFor returns the plan of a named suite.
@@ -88,9 +80,10 @@ func PlanFor(name string) (Plan, error) {
 	switch name {
 	case "quick":
 		return Plan{
-			Name: name, Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 300 * time.Millisecond, MaxScenario: 4 * time.Second,
-			GemmN: 512,
-			GramN: 4000, GramD: 256, GramDTypes: []string{"u8", "f32", "f64"},
+			Name:   name,
+			Policy: bench.Policy{Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 300 * time.Millisecond, MaxScenario: 4 * time.Second, PyWarmup: 0, PyMinRepeats: 1, PyMaxRepeats: 1, PyBudget: time.Second},
+			GemmN:  512,
+			GramN:  4000, GramD: 256, GramDTypes: []string{"u8", "f32", "f64"},
 			EighN: []int{128, 256, 384},
 			FastD: 192, FastN: []int{32, 192, 576},
 			Split:          "test",
@@ -98,13 +91,13 @@ func PlanFor(name string) (Plan, error) {
 			RSVDK:  20,
 			ScaleN: []int{1000, 2000, 4000}, ScaleND: 256,
 			ScaleD: []int{64, 128, 256}, ScaleDN: 2000,
-			PyWarmup: 0, PyMinRepeats: 1, PyMaxRepeats: 1, PyBudget: time.Second,
 		}, nil
 	case "standard":
 		return Plan{
-			Name: name, Warmup: 1, MinRepeats: 2, MaxRepeats: 7, Budget: 2 * time.Second, MaxScenario: 30 * time.Second,
-			GemmN: 1536,
-			GramN: 60000, GramD: 784, GramDTypes: []string{"u8", "f32", "f64"},
+			Name:   name,
+			Policy: bench.Policy{Warmup: 1, MinRepeats: 2, MaxRepeats: 7, Budget: 2 * time.Second, MaxScenario: 30 * time.Second, PyWarmup: 1, PyMinRepeats: 2, PyMaxRepeats: 5, PyBudget: 3 * time.Second},
+			GemmN:  1536,
+			GramN:  60000, GramD: 784, GramDTypes: []string{"u8", "f32", "f64"},
 			EighN: []int{512, 784, 1024, 2048, 4096}, PyEighMax: 2048,
 			FastD: 512, FastN: []int{64, 512, 2048},
 			Split:          "train",
@@ -116,13 +109,13 @@ func PlanFor(name string) (Plan, error) {
 			// per-call costs are a visible share of the exact uint8 Gram
 			// (64 products an instruction) and bend the D² slope.
 			ScaleD: []int{512, 1024, 2048, 4096}, ScaleDN: 10000,
-			PyWarmup: 1, PyMinRepeats: 2, PyMaxRepeats: 5, PyBudget: 3 * time.Second,
 			PyGram: true, PyEigh: true,
 		}, nil
 	case "imagenet":
 		return Plan{
-			Name: name, Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 20 * time.Second, MaxScenario: 100 * time.Second,
-			GemmN: 16384, CPUGemmN: 4096,
+			Name:   name,
+			Policy: bench.Policy{Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 20 * time.Second, MaxScenario: 100 * time.Second},
+			GemmN:  16384, CPUGemmN: 4096,
 			GramN: 200000, GramD: 3072, GramDTypes: []string{"u8", "f32"},
 			EighN:         []int{512, 2048, 4096, 8192, 12288}, // 512 calibrates the extrapolation
 			ImageNet:      synth.TemplateSpec{N: 1281167, H: 64, W: 64, C: 3, Classes: 1000, Seed: 1},
@@ -133,16 +126,18 @@ func PlanFor(name string) (Plan, error) {
 	return Plan{}, fmt.Errorf("unknown suite %q: want one of %v", name, Suites)
 }
 
-func planOf(cfg Config) (Plan, error) {
-	if cfg.Plan != nil {
-		p := *cfg.Plan
-		if p.Name == "" {
-			p.Name = "custom"
-		}
-		if p.MinRepeats < 1 {
-			return Plan{}, fmt.Errorf("plan %s: MinRepeats must be at least 1", p.Name)
-		}
-		return p, nil
+// SuiteFor returns the named suite, ready for bench.Run.
+func SuiteFor(name string) (bench.Suite, error) {
+	p, err := PlanFor(name)
+	if err != nil {
+		return bench.Suite{}, err
 	}
-	return PlanFor(cfg.Suite)
+	return p.Suite(), nil
+}
+
+// Suite is the plan as a bench.Suite: its scenarios and its claims.
+func (p Plan) Suite() bench.Suite {
+	return bench.Suite{Name: p.Name, Policy: p.Policy,
+		Scenarios: func(env *bench.Env, backends []string) []bench.Scenario { return p.scenarios(env, backends) },
+		Derive:    claims}
 }

@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"fmt"
@@ -240,7 +240,7 @@ func who(r Result) string {
 func writeCeilings(b *strings.Builder, rep *Report) {
 	var rows [][]string
 	for _, r := range rep.Results {
-		if r.Group == GroupCeiling && ok(r) {
+		if r.Group == GroupCeiling && r.OK() {
 			rows = append(rows, []string{r.Backend, fmt.Sprint(r.Params["n"]), fmtSeconds(r.Seconds.Median), spread(r), fmt.Sprint(r.Repeats), gflops(r), coresBusy(r)})
 		}
 	}
@@ -275,7 +275,7 @@ func refsOf(rep *Report, r Result) string {
 func writeGroup(b *strings.Builder, rep *Report, group, title, intro string) {
 	var rows [][]string
 	for _, r := range rep.Results {
-		if r.Group != group || !ok(r) {
+		if r.Group != group || !r.OK() {
 			continue
 		}
 		_, _, rest := splitName(r.Name)
@@ -291,7 +291,7 @@ func writeGroup(b *strings.Builder, rep *Report, group, title, intro string) {
 func writeAlign(b *strings.Builder, rep *Report) {
 	var rows [][]string
 	for _, r := range rep.Results {
-		if r.Group != GroupAlign || !ok(r) {
+		if r.Group != GroupAlign || !r.OK() {
 			continue
 		}
 		route := fmt.Sprint(r.Params["route"])
@@ -334,7 +334,7 @@ func writeRoutes(b *strings.Builder, rep *Report) {
 	for _, c := range rep.Routes {
 		auto := rep.Find(fmt.Sprintf("fast_gram_eigh/%s/%s/N=%d,D=%d", c.Backend, RouteAuto, c.N, c.D))
 		autoTime := "–"
-		if auto != nil && ok(*auto) {
+		if auto != nil && auto.OK() {
 			autoTime = fmtSeconds(auto.Seconds.Median)
 		}
 		rows = append(rows, []string{c.Backend, fmt.Sprint(c.N), fmt.Sprint(c.D), fmt.Sprintf("%.3g", float64(c.N)/float64(c.D)),
@@ -428,4 +428,21 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// envLine renders the BLAS environment for the markdown header.
+func envLine(env map[string]string) string {
+	if len(env) == 0 {
+		return "none set"
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + env[k]
+	}
+	return strings.Join(parts, " ")
 }

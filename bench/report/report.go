@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"encoding/json"
@@ -14,9 +14,9 @@ import (
 // field is removed or changes meaning; adding a field keeps it.
 const SchemaVersion = 1
 
-// Report is one run of the suite: the machine, the software, every
+// Report is one run of a suite: the machine, the software, every
 // scenario's result and what was derived from them. Its JSON form is the
-// schema documented in doc.go.
+// schema documented in the package comment.
 type Report struct {
 	SchemaVersion int       `json:"schema_version"`
 	Tool          string    `json:"tool"`
@@ -44,7 +44,7 @@ type Report struct {
 	Failures int `json:"failures"`
 }
 
-// Timing is the suite's timing policy (see Plan).
+// Timing is the suite's timing policy (bench.Policy).
 type Timing struct {
 	Warmup      int     `json:"warmup"`
 	MinRepeats  int     `json:"min_repeats"`
@@ -217,6 +217,52 @@ type Comparison struct {
 	Ratio     float64 `json:"ratio"`
 }
 
+// Size is the result's place on its scaling series (params "size"), or 0.
+func (r Result) Size() float64 {
+	switch v := r.Params["size"].(type) {
+	case int:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+// OK reports whether r was checked and timed.
+func (r Result) OK() bool { return r.Status == StatusOK && r.Seconds != nil && r.Seconds.Median > 0 }
+
+// Line is the one-line progress note of a result.
+func (r Result) Line() string {
+	switch r.Status {
+	case StatusSkip:
+		return fmt.Sprintf("skip  %-52s %s", r.Name, r.Reason)
+	case StatusFail:
+		return fmt.Sprintf("FAIL  %-52s %s", r.Name, r.Reason)
+	}
+	s := fmt.Sprintf("ok    %-52s %9s  [%s … %s] ×%d", r.Name, fmtSeconds(r.Seconds.Median), fmtSeconds(r.Seconds.Min), fmtSeconds(r.Seconds.Max), r.Repeats)
+	if r.GFlops > 0 {
+		s += fmt.Sprintf("  %7.1f GFLOP/s", r.GFlops)
+	}
+	if r.CeilingFraction > 0 {
+		s += fmt.Sprintf("  %3.0f%% of ceiling", 100*r.CeilingFraction)
+	}
+	return s
+}
+
+// fmtSeconds prints a duration with three significant digits.
+func fmtSeconds(s float64) string {
+	switch {
+	case s >= 100:
+		return fmt.Sprintf("%.0f s", s)
+	case s >= 1:
+		return fmt.Sprintf("%.3g s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3g ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.3g µs", s*1e6)
+	}
+}
+
 // Find returns the result with the given name, or nil.
 func (r *Report) Find(name string) *Result {
 	for i := range r.Results {
@@ -253,7 +299,7 @@ func ReadJSON(path string) (*Report, error) {
 }
 
 // writeFile writes through a temporary file and a rename, so a reader never
-// sees half a report.
+// sees half a report or half a markdown file.
 func writeFile(path string, b []byte) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -262,9 +308,11 @@ func writeFile(path string, b []byte) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
