@@ -29,7 +29,8 @@
 // timing: a wrong answer is a failure (status "fail", no time reported,
 // non-zero exit of the command), never a number. It then warms up, times
 // between MinRepeats and MaxRepeats runs (as many as fill the policy's
-// Budget, never more than MaxScenario allows), and checks again. A scenario
+// Budget, never more than MaxScenario allows; a run longer than
+// SingleRunAbove is its own and only timing), and checks again. A scenario
 // whose backend or package is missing is skipped with the reason; one whose
 // estimated cost (extrapolated from a smaller point of its scaling series,
 // or its flops at the best rates its backend has shown in the run) exceeds

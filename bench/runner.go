@@ -46,6 +46,10 @@ type Scenario struct {
 	// the GEMM ceiling); empty: the best rate the backend has shown, the
 	// ceiling included.
 	RateFrom string
+	// Parts, when set, replace Flops and RateFrom in that estimate for work
+	// of several kinds (a Gram at the Gram's rate, then an
+	// eigendecomposition at eigh's): the estimate is the sum of the parts.
+	Parts []Part
 	// Skip, when set, is why the scenario cannot run in this build.
 	Skip string
 	// Setup prepares the inputs (untimed). be is nil for references.
@@ -57,6 +61,13 @@ type Scenario struct {
 	// Prepare writes what a NumPy reference reads (a data file); it runs
 	// before the one invocation of the references.
 	Prepare func(*Env) error
+}
+
+// Part is a share of a scenario's work and the group whose measured rate
+// predicts its time.
+type Part struct {
+	Flops    float64
+	RateFrom string
 }
 
 // Case is a prepared scenario.
@@ -80,6 +91,10 @@ type Case struct {
 	// Flops, when Check leaves it positive, replaces the scenario's model
 	// count (for operations whose work depends on a choice made at run time).
 	Flops float64
+	// PeakRSSBytes, when Run leaves it positive, is reported as the peak
+	// memory of the work (scenarios that run it in a child process keep the
+	// largest over their runs).
+	PeakRSSBytes uint64
 }
 
 // External are timings measured outside this process.
@@ -118,9 +133,13 @@ type Config struct {
 	PlotPath string
 	// Command is recorded in the report as the exact command line.
 	Command string
-	// TempDir holds files the references read (synthetic data); "" uses
-	// the system's.
+	// TempDir holds files the scenarios and references read (synthetic
+	// data, shards); "" uses the system's.
 	TempDir string
+	// Executable is the reconalign binary that scenarios running a whole
+	// command in a child process start (the CLI gives its own); "" skips
+	// them.
+	Executable string
 	// Logf receives one line per scenario (nil: silent).
 	Logf func(format string, args ...any)
 }
@@ -347,7 +366,7 @@ func (e *Env) run(s Scenario) (r report.Result) {
 		Bytes: s.Bytes, FlopModel: s.FlopModel, Check: s.Check, Measured: "go"}
 	fail := func(format string, args ...any) report.Result {
 		r.Status, r.Reason = report.StatusFail, fmt.Sprintf(format, args...)
-		r.Samples, r.Seconds, r.GFlops, r.GBytesPerSecond, r.CeilingFraction, r.CPUSeconds = nil, nil, 0, 0, 0, 0
+		r.Samples, r.Seconds, r.GFlops, r.GBytesPerSecond, r.CeilingFraction, r.CPUSeconds, r.PeakRSSBytes = nil, nil, 0, 0, 0, 0, 0
 		return r
 	}
 	skip := func(reason string) report.Result {
@@ -402,12 +421,18 @@ func (e *Env) run(s Scenario) (r report.Result) {
 		return r
 	}
 	p := e.Policy
-	first, _, err := timeRun(c.Run)
+	first, firstCPU, err := timeRun(c.Run)
 	if err != nil {
 		return fail("run: %v", err)
 	}
 	if err := c.Check(); err != nil {
 		return fail("check: %v", err)
+	}
+	if p.SingleRunAbove > 0 && first >= p.SingleRunAbove.Seconds() {
+		// The checked run is the measurement.
+		r.Samples, r.CPUSeconds = []float64{first}, firstCPU
+		e.finish(&r, s, c)
+		return r
 	}
 	// OpenBLAS's idle workers spin for about 2²⁸ cycles (0.1 s here) after
 	// each call, the check's included, and take a core from whatever runs
@@ -443,6 +468,7 @@ func (e *Env) run(s Scenario) (r report.Result) {
 func (e *Env) finish(r *report.Result, s Scenario, c *Case) {
 	r.Status = report.StatusOK
 	r.Outcome = c.Outcome
+	r.PeakRSSBytes = c.PeakRSSBytes
 	if c.Flops > 0 {
 		r.Flops = c.Flops
 	}
@@ -501,6 +527,21 @@ func median(v []float64) float64 {
 	return report.Summarize(v).Median
 }
 
+// overLimit says how a measurement with runs of about one seconds each
+// would exceed the per-scenario limit ("" when it would not): it needs the
+// checked run and one timed run, or the checked run alone where the policy
+// times it.
+func (e *Env) overLimit(one float64) string {
+	need, runs := 2.0, "two runs exceed"
+	if p := e.Policy.SingleRunAbove; p > 0 && one >= p.Seconds() {
+		need, runs = 1, "one run exceeds"
+	}
+	if need*one <= e.Policy.MaxScenario.Seconds() {
+		return ""
+	}
+	return runs
+}
+
 // seriesPoint returns the index of the largest measured point below s of
 // its scaling series on the same backend, or -1.
 func (e *Env) seriesPoint(s Scenario) int {
@@ -528,41 +569,64 @@ func (e *Env) tooLong(s Scenario) string {
 	}
 	ref := e.results[i]
 	one := ref.Seconds.Median * math.Pow(s.Size/ref.Size(), s.Exponent)
-	// The checked run plus one timed run is the least a measurement needs.
-	if 2*one <= e.Policy.MaxScenario.Seconds() {
+	runs := e.overLimit(one)
+	if runs == "" {
 		return ""
 	}
-	return fmt.Sprintf("estimated %.0f s per run (extrapolated from size %g at %.2f s with exponent %g): two runs exceed this suite's %.0f s per scenario",
-		one, ref.Size(), ref.Seconds.Median, s.Exponent, e.Policy.MaxScenario.Seconds())
+	return fmt.Sprintf("estimated %.0f s per run (extrapolated from size %g at %.2f s with exponent %g): %s this suite's %.0f s per scenario",
+		one, ref.Size(), ref.Seconds.Median, s.Exponent, runs, e.Policy.MaxScenario.Seconds())
 }
 
-// beyondCeiling says why a scenario is skipped unmeasured: even at the best
-// rate its backend has shown in this run (on the group named by RateFrom
-// when set, else on anything, the ceiling included), one checked and one
-// timed run would exceed the per-scenario limit. A point of a scaling series
-// with a measured smaller point is judged by tooLong instead.
-func (e *Env) beyondCeiling(s Scenario) string {
-	c, ok := e.ceilings[s.Backend]
-	if s.Ceiling || !ok || s.Flops <= 0 || e.Policy.MaxScenario <= 0 || e.seriesPoint(s) >= 0 {
-		return ""
-	}
+// rate is the best rate (GFLOP/s) the backend has shown on group here
+// ("": on anything, the ceiling included, which is the floor), with the
+// phrase that explains it.
+func (e *Env) rate(backendName, group string) (float64, string) {
+	c := e.ceilings[backendName]
 	rate, basis := c.GFlops, fmt.Sprintf("this backend's %.1f GFLOP/s ceiling", c.GFlops)
 	best, bestGroup := 0.0, ""
 	for _, r := range e.results {
-		if r.Status == report.StatusOK && r.Backend == s.Backend && (s.RateFrom == "" || r.Group == s.RateFrom) && r.GFlops > best {
+		if r.Status == report.StatusOK && r.Backend == backendName && (group == "" || r.Group == group) && r.GFlops > best {
 			best, bestGroup = r.GFlops, r.Group
 		}
 	}
 	switch {
-	case s.RateFrom != "" && best > 0:
-		rate, basis = best, fmt.Sprintf("this backend's best %s rate here, %.1f GFLOP/s", s.RateFrom, best)
-	case s.RateFrom == "" && best > rate:
+	case group != "" && best > 0:
+		rate, basis = best, fmt.Sprintf("this backend's best %s rate here, %.1f GFLOP/s", group, best)
+	case group == "" && best > rate:
 		rate, basis = best, fmt.Sprintf("this backend's best rate here (%s), %.1f GFLOP/s", bestGroup, best)
 	}
-	one := s.Flops / (rate * 1e9)
-	if 2*one <= e.Policy.MaxScenario.Seconds() {
+	return rate, basis
+}
+
+// beyondCeiling says why a scenario is skipped unmeasured: even at the best
+// rates its backend has shown in this run (per part, on the group each part
+// names), one checked and one timed run would exceed the per-scenario
+// limit. A point of a scaling series with a measured smaller point is
+// judged by tooLong instead.
+func (e *Env) beyondCeiling(s Scenario) string {
+	_, ok := e.ceilings[s.Backend]
+	parts := s.Parts
+	if parts == nil {
+		parts = []Part{{Flops: s.Flops, RateFrom: s.RateFrom}}
+	}
+	total := 0.0
+	for _, p := range parts {
+		total += p.Flops
+	}
+	if s.Ceiling || !ok || total <= 0 || e.Policy.MaxScenario <= 0 || e.seriesPoint(s) >= 0 {
 		return ""
 	}
-	return fmt.Sprintf("estimated ≥ %.0f s per run (%.3g flops at %s): two runs exceed this suite's %.0f s per scenario",
-		one, s.Flops, basis, e.Policy.MaxScenario.Seconds())
+	one := 0.0
+	var bases []string
+	for _, p := range parts {
+		rate, basis := e.rate(s.Backend, p.RateFrom)
+		one += p.Flops / (rate * 1e9)
+		bases = append(bases, fmt.Sprintf("%.3g flops at %s", p.Flops, basis))
+	}
+	runs := e.overLimit(one)
+	if runs == "" {
+		return ""
+	}
+	return fmt.Sprintf("estimated ≥ %.0f s per run (%s): %s this suite's %.0f s per scenario",
+		one, strings.Join(bases, " + "), runs, e.Policy.MaxScenario.Seconds())
 }

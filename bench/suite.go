@@ -31,8 +31,12 @@ type Policy struct {
 	Warmup, MinRepeats, MaxRepeats int
 	Budget                         time.Duration
 	// MaxScenario skips a scenario whose estimated cost (a checked run plus
-	// one timed run) exceeds it; 0 means no limit.
+	// the timed runs it needs) exceeds it; 0 means no limit.
 	MaxScenario time.Duration
+	// SingleRunAbove: a checked run that took at least this long is also
+	// the scenario's only timed run (a warm-up is pointless at that length,
+	// and a second run of many minutes buys little); 0: never.
+	SingleRunAbove time.Duration
 	// Py* are the timing settings of the NumPy references, which time
 	// themselves in one invocation of the script.
 	PyWarmup, PyMinRepeats, PyMaxRepeats int
@@ -50,5 +54,5 @@ func (p Policy) check(suite string) error {
 // timing is the policy as the report records it.
 func (p Policy) timing() report.Timing {
 	return report.Timing{Warmup: p.Warmup, MinRepeats: p.MinRepeats, MaxRepeats: p.MaxRepeats,
-		BudgetS: p.Budget.Seconds(), MaxScenario: p.MaxScenario.Seconds()}
+		BudgetS: p.Budget.Seconds(), MaxScenario: p.MaxScenario.Seconds(), SingleRunAbove: p.SingleRunAbove.Seconds()}
 }

@@ -18,7 +18,9 @@
 //	command         string   the exact command line
 //	started         string   RFC 3339, UTC
 //	seconds         float    wall time of the whole run
-//	timing          object   warmup, min_repeats, max_repeats, budget_s, max_scenario_s
+//	timing          object   warmup, min_repeats, max_repeats, budget_s, max_scenario_s,
+//	                         single_run_above_s (absent when 0: a checked run at least
+//	                         this long is the scenario's only timed run)
 //	machine         object   cpu_model, cpu_vendor, physical_cores, logical_cores,
 //	                         gomaxprocs, features {avx2, avx512f, fma},
 //	                         cpu_features [names], cpu_mhz,
@@ -49,13 +51,17 @@
 //	    repeats         int      timed runs
 //	    samples         [float]  seconds of each timed run
 //	    seconds         object   {median, min, max, q1, q3}
-//	    cpu_seconds     float    median process CPU seconds per run (all threads)
+//	    cpu_seconds     float    median CPU seconds per run (all threads of the
+//	                             process, and of the child processes it waited for)
 //	    gflops          float    flops / median
 //	    gbytes_per_s    float    bytes / median
 //	    ceiling_fraction float   gflops / the backend's ceiling (can exceed 1
 //	                             where a backend's kernel outruns its own GEMM)
 //	    outcome         object   facts of the answer (route chosen, rank, ...)
 //	    measured        string   go | python (who held the stopwatch)
+//	    peak_rss_bytes  int      peak resident memory of the child process that did
+//	                             the work, largest over the runs (absent unless the
+//	                             scenario runs a child process)
 //	fits            array    {series, backend, variable, exponent, expected,
 //	                         points [[size, median seconds]]}: log-log slopes
 //	routes          array    {backend, n, d, direct_s, dual_s, winner, auto,

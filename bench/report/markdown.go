@@ -395,12 +395,16 @@ func writeMethod(b *strings.Builder, rep *Report) {
 	if w := rep.Timing.Warmup - 1; w > 0 {
 		warm = fmt.Sprintf("then up to %d more warm-up run(s) (none when one run is long), ", w)
 	}
+	single := ""
+	if rep.Timing.SingleRunAbove > 0 {
+		single = fmt.Sprintf("A run of %.0f s or more is timed as it is checked and is then the scenario's only run. ", rep.Timing.SingleRunAbove)
+	}
 	fmt.Fprintf(b, "- Each scenario runs once untimed and its answer is checked against a reference (below); %s"+
-		"then %d to %d timed runs (as many as fit in about %.0f s, never past %.0f s for the scenario), and the check again. "+
+		"then %d to %d timed runs (as many as fit in about %.0f s, never past %.0f s for the scenario), and the check again. %s"+
 		"Times are wall-clock medians with the fastest and slowest run; \"cores busy\" is process CPU time over wall time. "+
 		"Go's garbage collector runs before each timed run, outside the timer. A scenario whose estimated cost (extrapolated "+
 		"from a smaller size, or from its backend's best rate so far) exceeds the limit is listed as not measured.\n",
-		warm, rep.Timing.MinRepeats, rep.Timing.MaxRepeats, rep.Timing.BudgetS, rep.Timing.MaxScenario)
+		warm, rep.Timing.MinRepeats, rep.Timing.MaxRepeats, rep.Timing.BudgetS, rep.Timing.MaxScenario, single)
 	b.WriteString("- GFLOP/s divide a model count of the operation's useful work by the median time (so different algorithms for the " +
 		"same job are compared on the same count); the counts and the checks are:\n\n")
 	seen := map[string]bool{}

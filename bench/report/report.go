@@ -51,6 +51,9 @@ type Timing struct {
 	MaxRepeats  int     `json:"max_repeats"`
 	BudgetS     float64 `json:"budget_s"`
 	MaxScenario float64 `json:"max_scenario_s"`
+	// SingleRunAbove: a checked run at least this long is the scenario's
+	// only timed run (0: never).
+	SingleRunAbove float64 `json:"single_run_above_s,omitempty"`
 }
 
 // Machine is the hardware the run measured.
@@ -171,6 +174,10 @@ type Result struct {
 	// Measured says who held the stopwatch: "go" or "python" (the NumPy
 	// references time themselves, interpreter start-up excluded).
 	Measured string `json:"measured,omitempty"`
+	// PeakRSSBytes is the largest peak resident memory of the process that
+	// did the work, over the runs: set by scenarios that run it as a child
+	// process, so the number is that process's alone.
+	PeakRSSBytes uint64 `json:"peak_rss_bytes,omitempty"`
 }
 
 // Summary is the spread of the timed repeats, in seconds.
@@ -246,6 +253,9 @@ func (r Result) Line() string {
 	if r.CeilingFraction > 0 {
 		s += fmt.Sprintf("  %3.0f%% of ceiling", 100*r.CeilingFraction)
 	}
+	if r.PeakRSSBytes > 0 {
+		s += "  peak " + fmtBytes(r.PeakRSSBytes)
+	}
 	return s
 }
 
@@ -261,6 +271,15 @@ func fmtSeconds(s float64) string {
 	default:
 		return fmt.Sprintf("%.3g µs", s*1e6)
 	}
+}
+
+// fmtBytes prints a memory size in GB or MB (10⁹, 10⁶ bytes: the units
+// of the project's memory goals).
+func fmtBytes(b uint64) string {
+	if b >= 1e9 {
+		return fmt.Sprintf("%.2f GB", float64(b)/1e9)
+	}
+	return fmt.Sprintf("%.0f MB", float64(b)/1e6)
 }
 
 // Find returns the result with the given name, or nil.
