@@ -16,8 +16,8 @@
 //     report;
 //   - bench/report: the JSON report (its schema is documented there), what
 //     is derived from it, and its markdown and plots;
-//   - bench/scenario: reconalign's suites (quick, standard, imagenet) and
-//     every scenario family with its flop model and its check;
+//   - bench/scenario: reconalign's suites (quick, standard, imagenet,
+//     large) and every scenario family with its flop model and its check;
 //   - bench/pyref: the driver of scripts/bench_reference.py, the NumPy,
 //     SciPy and scikit-learn references.
 //

@@ -8,8 +8,8 @@ import (
 )
 
 // A Suite is a named set of scenarios with the policy that times them.
-// Package bench/scenario builds reconalign's own (quick, standard,
-// imagenet); a program can run its own operations with a Suite of its own.
+// Package bench/scenario builds reconalign's own (quick, standard, imagenet,
+// large); a program can run its own operations with a Suite of its own.
 type Suite struct {
 	Name   string
 	Policy Policy

@@ -143,12 +143,22 @@ func intParam(r Result, key string) int {
 }
 
 // comparisons: every backend result against the references of the same
-// group and parameters, and in the align group every backend against every
-// later one.
+// group and parameters, in the align group every backend against every
+// later one, and in the eigen-phase group the projection route against the
+// vectors route of the same backend and shape.
 func comparisons(results []Result) []Comparison {
 	var out []Comparison
 	for i, r := range results {
 		if !r.OK() || r.Backend == "" {
+			continue
+		}
+		if r.Group == GroupEigenPhase && r.Params["route"] == RouteProjection {
+			for _, q := range results {
+				if q.Group == GroupEigenPhase && q.Backend == r.Backend && q.Params["route"] == RouteVectors && q.OK() &&
+					intParam(q, "d") == intParam(r, "d") && intParam(q, "c") == intParam(r, "c") {
+					out = append(out, Comparison{Subject: r.Name, Reference: q.Name, Ratio: q.Seconds.Median / r.Seconds.Median})
+				}
+			}
 			continue
 		}
 		g, _, rest := splitName(r.Name)

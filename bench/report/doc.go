@@ -14,7 +14,7 @@
 //
 //	schema_version  int      1
 //	tool            string   "reconalign bench"
-//	suite           string   quick | standard | imagenet | custom
+//	suite           string   quick | standard | imagenet | large | custom
 //	command         string   the exact command line
 //	started         string   RFC 3339, UTC
 //	seconds         float    wall time of the whole run
@@ -37,10 +37,10 @@
 //	results         array    one per scenario, in run order:
 //	    name            string   group/backend-or-reference/case, unique
 //	    group           string   gemm | gram | eigh | fast_gram_eigh | align | scaling |
-//	                             denoise | rsvd | imagenet
-//	    backend         string   registry name; absent for NumPy references
+//	                             denoise | rsvd | imagenet | eigen_phase | e2e | moments
+//	    backend         string   registry name; absent for references (NumPy, Beam)
 //	    device          string   the backend's device
-//	    params          object   sizes and settings (n, d, dtype, route, dataset,
+//	    params          object   sizes and settings (n, d, c, dtype, route, dataset,
 //	                             series, size, ...)
 //	    status          string   ok | fail | skip
 //	    reason          string   why it failed or was skipped

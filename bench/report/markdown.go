@@ -110,6 +110,10 @@ func Markdown(rep *Report, dir string) string {
 		"`rsvd.TopK` (subspace iteration, load included, uncentred) against scikit-learn's `randomized_svd` with the same k, oversampling and power iterations.")
 	writeGroup(&b, rep, GroupStream, "ImageNet-64-sized stream",
 		"Synthetic data generated on the fly (nothing stored): N = 1,281,167 × D = 12,288 uint8 on GPU backends, a prefix on CPU backends.")
+	writeEigenPhase(&b, rep)
+	writeEndToEnd(&b, rep)
+	writeGroup(&b, rep, GroupMoments, "The moments file: one process against a Beam pipeline",
+		"`reconalign moments` on every shard of a set, against `reconalign-beam --runner=prism` (Beam's in-process runner) on the same shards; both are child processes timed from start to exit, and their moments files must hold identical arrays.")
 	writeSkipsAndFailures(&b, rep)
 	writeMethod(&b, rep)
 	w("%s%s -->\n", markEnd, key)
@@ -234,7 +238,10 @@ func who(r Result) string {
 		return r.Backend
 	}
 	_, w, _ := splitName(r.Name)
-	return w + " (Python)"
+	if r.Measured == "python" {
+		return w + " (Python)"
+	}
+	return w
 }
 
 func writeCeilings(b *strings.Builder, rep *Report) {
@@ -341,6 +348,61 @@ func writeRoutes(b *strings.Builder, rep *Report) {
 			fmtSeconds(c.Direct), fmtSeconds(c.Dual), c.Winner, fmt.Sprintf("%s (%s)", c.Auto, autoTime), c.Agrees})
 	}
 	table(b, []string{"backend", "N", "D", "N/D", "direct", "dual", "faster", "engine's choice (its time)", "picks the faster"}, rows)
+}
+
+// writeEigenPhase pairs the two routes of the eigen phase per backend and
+// shape.
+func writeEigenPhase(b *strings.Builder, rep *Report) {
+	var rows [][]string
+	for _, r := range rep.Results {
+		if r.Group != GroupEigenPhase || r.Params["route"] != RouteVectors || !r.OK() {
+			continue
+		}
+		proj, speedup := "–", "–"
+		for _, c := range rep.Comparisons {
+			if c.Reference != r.Name {
+				continue
+			}
+			if p := rep.Find(c.Subject); p != nil && p.OK() {
+				proj, speedup = fmtSeconds(p.Seconds.Median)+" ("+spread(*p)+")", fmt.Sprintf("%.2f×", c.Ratio)
+			}
+		}
+		rows = append(rows, []string{r.Backend, fmt.Sprint(r.Params["d"]), fmt.Sprint(r.Params["c"]),
+			fmtSeconds(r.Seconds.Median) + " (" + spread(r) + ")", proj, speedup, coresBusy(r)})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("### The eigen phase: projections without eigenvectors\n\n")
+	b.WriteString("All eigenvalues of the D×D Gram of a dataset's moments and the projections P = M·U of its C rows M = YᵀX, " +
+		"by the full eigendecomposition with vectors (dsyevd on openblas) followed by the C×D GEMM, and by the projection route, " +
+		"which never forms U. Speed-up > 1: the projection route is faster.\n\n")
+	table(b, []string{"backend", "D", "C", "vectors + GEMM (min – max)", "projection (min – max)", "speed-up", "cores busy (vectors)"}, rows)
+}
+
+// writeEndToEnd lists whole commands run as child processes, with the peak
+// memory of each.
+func writeEndToEnd(b *strings.Builder, rep *Report) {
+	var rows [][]string
+	for _, r := range rep.Results {
+		if r.Group != GroupEndToEnd || !r.OK() {
+			continue
+		}
+		peak := "–"
+		if r.PeakRSSBytes > 0 {
+			peak = fmtBytes(r.PeakRSSBytes)
+		}
+		_, _, rest := splitName(r.Name)
+		rows = append(rows, []string{rest, who(r), fmt.Sprint(r.Outcome["route"]), fmtSeconds(r.Seconds.Median), spread(r),
+			fmt.Sprint(r.Repeats), peak, coresBusy(r)})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("### End to end in a child process, with peak memory\n\n")
+	b.WriteString("The command a user types, run as a child process from start to exit (generation of the synthetic images included); " +
+		"peak memory is the child's peak resident set (getrusage's maxrss).\n\n")
+	table(b, []string{"case", "backend", "route", "median", "min – max", "repeats", "peak memory", "cores busy"}, rows)
 }
 
 func writeScaling(b *strings.Builder, rep *Report, dir string) {

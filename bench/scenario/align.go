@@ -196,13 +196,19 @@ func syntheticScenarios(env *bench.Env, names []string, specText string, sweep b
 	if !sweep {
 		refName, refWhat = momentsName, "NumPy's moments script"
 	}
+	var parts []bench.Part
+	if !sweep {
+		// At these sizes the time is the eigendecomposition's, far below the
+		// Gram's rate: each part of the estimate at its own rate.
+		parts = []bench.Part{{Flops: gramFlops(n, d), RateFrom: report.GroupGram}, {Flops: eighFlops(d), RateFrom: report.GroupEigenPhase}}
+	}
 	var first []float64
 	var out []bench.Scenario
 	for _, b := range names {
 		out = append(out, bench.Scenario{
 			Name: fmt.Sprintf("align/%s/%s", b, ds), Group: report.GroupAlign, Backend: b,
 			Params: map[string]any{"dataset": ds, "n": n, "d": d, "route": "engine", "spec": ds + " " + meta.Name},
-			Flops:  alignFlops(n, d), Bytes: float64(n * d), FlopModel: alignModel,
+			Flops:  alignFlops(n, d), Bytes: float64(n * d), FlopModel: alignModel, Parts: parts,
 			Check: fmt.Sprintf("alignment at k = %v against %s of the same files in this run (±1e-6; without NumPy: against the first backend), monotone, ends at 1", ks, refWhat),
 			Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 				if err := prepare(env); err != nil {
@@ -330,3 +336,12 @@ func writeSamples(src data.Source, images, labels string) error {
 
 // datasetName is how results name a synthetic dataset: by its shape.
 func datasetName(meta data.Meta) string { return fmt.Sprintf("synthetic-%dx%d", meta.N, meta.D) }
+
+// synthDataset is datasetName of a synth spec.
+func synthDataset(spec string) (string, error) {
+	s, err := synth.Parse(spec)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("synthetic-%dx%d", s.N, s.D()), nil
+}

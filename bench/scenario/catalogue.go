@@ -105,6 +105,18 @@ func (p Plan) scenarios(env *bench.Env, names []string) []bench.Scenario {
 	if p.ImageNet.N > 0 {
 		add(imagenetScenarios(env, names, p)...)
 	}
+	for _, spec := range p.EigenPhase {
+		add(eigenPhaseScenarios(names, spec)...)
+	}
+	for _, spec := range p.AlignVsMoments {
+		add(syntheticScenarios(env, names, spec, false)...)
+	}
+	for _, spec := range p.EndToEnd {
+		add(endToEndScenarios(names, spec)...)
+	}
+	for _, set := range p.MomentsFile {
+		add(momentsFileScenarios(names, set)...)
+	}
 	return out
 }
 

@@ -186,7 +186,8 @@ func TestNumPyReferences(t *testing.T) {
 	p := Plan{Name: "tiny-python", Policy: bench.Policy{Warmup: 1, MinRepeats: 1, MaxRepeats: 2, PyMinRepeats: 1, PyMaxRepeats: 2},
 		GemmN: 32, GramN: 200, GramD: 16, GramDTypes: []string{"u8", "f64"}, EighN: []int{24},
 		PyGram: true, PyEigh: true,
-		Synthetic: "n=400,h=6,w=6,c=1,classes=4,seed=3,dtype=u8"}
+		Synthetic:      "n=400,h=6,w=6,c=1,classes=4,seed=3,dtype=u8",
+		AlignVsMoments: []string{"n=300,h=5,w=5,c=1,classes=3,seed=4"}}
 	rep, err := bench.Run(bench.Config{Suite: p.Suite(), Backends: []string{"gonum"}, Python: pyref.DefaultPython, Script: script, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -203,11 +204,19 @@ func TestNumPyReferences(t *testing.T) {
 			names++
 		}
 	}
-	if names != 5 {
-		t.Errorf("%d NumPy results, want 5 (2 Gram, 1 eigh, sweep, moments)", names)
+	if names != 6 {
+		t.Errorf("%d NumPy results, want 6 (2 Gram, 1 eigh, sweep and moments, moments alone)", names)
 	}
 	if _, ok := rep.Ratio("align/gonum/synthetic-400x36", "align/numpy_sweep/synthetic-400x36"); !ok {
 		t.Errorf("no engine/NumPy ratio: %+v", rep.Comparisons)
+	}
+	// Without the sweep, the engine is checked against the moments script.
+	r := rep.Find("align/gonum/synthetic-300x25")
+	if r == nil || !strings.Contains(r.Check, "NumPy's moments script") || rep.Find("align/numpy_sweep/synthetic-300x25") != nil {
+		t.Errorf("the moments-only comparison: %+v", r)
+	}
+	if _, ok := rep.Ratio("align/gonum/synthetic-300x25", "align/numpy_moments/synthetic-300x25"); !ok {
+		t.Errorf("no engine/NumPy-moments ratio: %+v", rep.Comparisons)
 	}
 }
 
@@ -237,5 +246,58 @@ func TestImageNetFamiliesSmall(t *testing.T) {
 	}
 	if r := rep.Find("imagenet/generate/N=5000,D=48"); r.GBytesPerSecond <= 0 {
 		t.Errorf("generation rate %+v", r)
+	}
+}
+
+// The open issues' goals are stated when their scenarios are in the run,
+// from the numbers of that run.
+func TestGoalClaims(t *testing.T) {
+	res := func(name, group, b string, med, gflops float64) report.Result {
+		return report.Result{Name: name, Group: group, Backend: b, Status: report.StatusOK, GFlops: gflops,
+			Seconds: &report.Summary{Median: med, Min: med, Max: med}}
+	}
+	peak := res("e2e/openblas/imagenet64,n=50000", report.GroupEndToEnd, "openblas", 100, 0)
+	peak.Params, peak.PeakRSSBytes = map[string]any{"spec": "imagenet64,n=50000"}, 2.5e9
+	vec := res("eigen_phase/openblas/vectors/D=4096,C=10", report.GroupEigenPhase, "openblas", 12, 0)
+	vec.Params = map[string]any{"route": report.RouteVectors, "d": 4096, "c": 10}
+	proj := vec
+	proj.Name, proj.Params = "eigen_phase/openblas/projection/D=4096,C=10", map[string]any{"route": report.RouteProjection, "d": 4096, "c": 10}
+	proj.Seconds = &report.Summary{Median: 5, Min: 5, Max: 5}
+	rep := &report.Report{Results: []report.Result{
+		res("gemm/openblas/n=1536", report.GroupCeiling, "openblas", 1, 100),
+		res("gemm/gonum/n=1536", report.GroupCeiling, "gonum", 1, 85),
+		res("align/openblas/synthetic-8192x4096", report.GroupAlign, "openblas", 3, 0),
+		res("align/gonum/synthetic-8192x4096", report.GroupAlign, "gonum", 20, 0),
+		res("align/numpy_moments/synthetic-8192x4096", report.GroupAlign, "", 9.4, 0),
+		vec, proj, peak,
+	}}
+	report.Derive(rep)
+	claims(rep)
+	got := map[string]string{}
+	for _, c := range rep.Claims {
+		got[c.Statement] = c.Status
+	}
+	for part, want := range map[string]string{
+		"dgemm at n = 1,536 reaches at least 80%":                   report.ClaimHolds,
+		"(openblas) on synthetic-8192x4096 (uint8, 10 classes)":     report.ClaimHolds,
+		"pure-Go backend (gonum) on synthetic-8192x4096":            report.ClaimFails,
+		"eigen phase on openblas at D = 4096, C = 10":               report.ClaimFails, // 12 s against 5 s: 2.4×, short of 3×
+		"imagenet64,n=50000` (D = 12,288) on openblas peaks at ≤ 3": report.ClaimHolds,
+	} {
+		found := ""
+		for s, st := range got {
+			if strings.Contains(s, part) {
+				found = st
+			}
+		}
+		if found != want {
+			t.Errorf("claim %q: %q, want %s\n%v", part, found, want, got)
+		}
+	}
+	// Claims of scenarios the run does not have are not stated.
+	for s := range got {
+		if strings.Contains(s, "reconalign-beam") || strings.Contains(s, "imagenet224") {
+			t.Errorf("claim without its scenarios: %s", s)
+		}
 	}
 }

@@ -33,6 +33,10 @@ type Plan struct {
 	// end-to-end alignment against NumPy's sweep and moments script ("" for
 	// none).
 	Synthetic string
+	// AlignVsMoments are synth specs aligned end to end per backend against
+	// the NumPy moments script alone: the paper's full-SVD sweep would take
+	// minutes at these sizes.
+	AlignVsMoments []string
 	// DenoisePatches and DenoiseSteps are the Figure 7 grid (patch sizes,
 	// drop probabilities linspace(0, 0.99, steps)); no patches: no scenario.
 	DenoisePatches []int
@@ -63,10 +67,27 @@ type Plan struct {
 	// the engine's default); larger chunks amortise per-chunk costs such as a
 	// GPU backend's accumulator download.
 	StreamChunkRows int
+	// EigenPhase are synth specs whose moments (D features, C = the
+	// classes) feed the eigen-phase comparison: eigenvalues and M·U with
+	// and without the eigenvectors U.
+	EigenPhase []string
+	// EndToEnd are synth specs aligned by `reconalign align --synthetic`
+	// in a child process, timed from start to exit, with its peak memory.
+	EndToEnd []string
+	// MomentsFile are the shard sets of the moments file: `reconalign
+	// moments` against `reconalign-beam` on Beam's Prism runner.
+	MomentsFile []ShardSet
+}
+
+// ShardSet is a dataset written as .npy shards (data and labels paired).
+type ShardSet struct {
+	// Source is "fmnist-train", "fmnist-test" or a synth spec (uint8).
+	Source string
+	Shards int
 }
 
 // Suites lists the suite names SuiteFor knows.
-var Suites = []string{"quick", "standard", "imagenet"}
+var Suites = []string{"quick", "standard", "imagenet", "large"}
 
 // PlanFor returns the plan of a named suite.
 //
@@ -76,6 +97,11 @@ var Suites = []string{"quick", "standard", "imagenet"}
 //     on a 2-core machine.
 //   - imagenet: for the GPU machine: an ImageNet-64-sized (N = 1,281,167,
 //     D = 12,288) synthetic uint8 stream through the Gram and the alignment.
+//   - large: the shapes of the open goals that take minutes each on a
+//     2-core machine (tens of minutes in all; never in CI): the 8,192 ×
+//     4,096 alignment against NumPy, the eigen phase at D = 4,096 and
+//     12,288, ImageNet-sized alignments in a child process with their peak
+//     memory, the moments file against its Beam pipeline.
 func PlanFor(name string) (Plan, error) {
 	switch name {
 	case "quick":
@@ -122,9 +148,37 @@ func PlanFor(name string) (Plan, error) {
 			ImageNetAlign: "imagenet64",
 			CPUStreamRows: 32768, StreamChunkRows: 16384,
 		}, nil
+	case "large":
+		return Plan{
+			Name: name,
+			// A checked run of a minute or more is the measurement: a second
+			// run of a multi-minute job would double the suite for little.
+			Policy: bench.Policy{Warmup: 1, MinRepeats: 1, MaxRepeats: 3, Budget: 20 * time.Second, MaxScenario: 10 * time.Minute,
+				SingleRunAbove: time.Minute, PyWarmup: 0, PyMinRepeats: 1, PyMaxRepeats: 2, PyBudget: 20 * time.Second},
+			// The ceiling at n = 1,536 is also the pure-Go/OpenBLAS dgemm
+			// ratio of the pure-Go backend's goal; the u8 Gram and the small
+			// eigh calibrate the rates that decide what fits.
+			GemmN: 1536,
+			GramN: 20000, GramD: 1024, GramDTypes: []string{"u8"},
+			EighN:      []int{512, 1024},
+			EigenPhase: []string{eigenSmall, "imagenet64,n=50000"},
+			// The eigen-phase and pure-Go issues' shape: 8,192 × 4,096
+			// uint8, 10 classes (openblas ≥ 3× NumPy, pure Go no slower).
+			AlignVsMoments: []string{eigenSmall},
+			EndToEnd:       []string{"imagenet224,n=3000", "imagenet64,n=50000"},
+			MomentsFile: []ShardSet{
+				{Source: "fmnist-train", Shards: 12},
+				// About 1 GB of uint8 pixels: 327,680 images of 32×32×3.
+				{Source: "n=327680,h=32,w=32,c=3,classes=10,seed=1", Shards: 16},
+			},
+		}, nil
 	}
 	return Plan{}, fmt.Errorf("unknown suite %q: want one of %v", name, Suites)
 }
+
+// eigenSmall is the 8,192 × 4,096 uint8 dataset with 10 classes of the
+// eigen-phase and pure-Go issues.
+const eigenSmall = "n=8192,h=64,w=64,c=1,classes=10,seed=1"
 
 // SuiteFor returns the named suite, ready for bench.Run.
 func SuiteFor(name string) (bench.Suite, error) {

@@ -35,14 +35,17 @@ environment.
 
 Suites: quick (under a minute on 2 cores; CI's smoke test), standard (a few
 minutes; what make bench writes to BENCHMARKS.md), imagenet (the GPU machine:
-an ImageNet-64-sized synthetic stream).
+an ImageNet-64-sized synthetic stream), large (the open goals' shapes: tens
+of minutes on 2 cores; whole commands run as child processes with their peak
+memory).
 
 --backend takes a comma-separated list here (default: every registered
 backend; unavailable ones are reported with the reason).`,
 		Example: `  reconalign bench --suite quick --json out/bench-quick.json
   reconalign bench --suite standard --markdown BENCHMARKS.md --json out/bench.json
   reconalign bench --suite standard --backend openblas --only 'align|gemm'
-  reconalign bench --suite imagenet --backend cuda,openblas --markdown BENCHMARKS.md`,
+  reconalign bench --suite imagenet --backend cuda,openblas --markdown BENCHMARKS.md
+  reconalign bench --suite large --markdown BENCHMARKS.md --json out/bench-large.json`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&suite, "suite", "quick", strings.Join(scenario.Suites, "|"))
@@ -61,6 +64,10 @@ backend; unavailable ones are reported with the reason).`,
 		}
 		cfg := bench.Config{Suite: s, Threads: global.threads, Python: python, Script: script,
 			FashionMNISTDir: fmnistDir, Command: commandLine()}
+		// The scenarios that time a whole command run this binary.
+		if exe, err := os.Executable(); err == nil {
+			cfg.Executable = exe
+		}
 		if global.backend != "" && global.backend != "auto" {
 			for _, b := range strings.Split(global.backend, ",") {
 				if b = strings.TrimSpace(b); b != "" {

@@ -300,3 +300,45 @@ func Close(name string, got, want []float64, tol float64) error {
 	}
 	return nil
 }
+
+// Projections checks an eigen phase without eigenvectors: w, all
+// eigenvalues of the symmetric a (descending, with the trace and Frobenius
+// invariants of SymEig), and p = M·U (C×D). U being orthogonal, every row
+// of p has the norm of its row of m; and Σ_j p_ij·λ_j·p_kj = m_iᵀ·A·m_k for
+// the rows i, k of pairs sampled pairs (the diagonal ones included), which
+// a column of p paired with the wrong eigenvalue, a missing sign-consistent
+// column or a transposed block fails.
+func Projections(a, m blas64.General, w []float64, p blas64.General, pairs int, u float64) error {
+	d, c := a.Rows, m.Rows
+	if err := SymEig(a, w, blas64.General{}, nil, u); err != nil {
+		return err
+	}
+	if p.Rows != c || p.Cols != d {
+		return fmt.Errorf("projections are %d×%d, want C×D = %d×%d", p.Rows, p.Cols, c, d)
+	}
+	tol := 100 * float64(d) * u
+	row := func(g blas64.General, i int) []float64 { return g.Data[i*g.Stride : i*g.Stride+g.Cols] }
+	for i := 0; i < c; i++ {
+		got, want := Dot(row(p, i), row(p, i)), Dot(row(m, i), row(m, i))
+		if !(math.Abs(got-want) <= tol*want) {
+			return fmt.Errorf("row %d of M·U has squared norm %.15g, the row of M %.15g: U is not orthogonal", i, got, want)
+		}
+	}
+	lmax := math.Max(math.Abs(w[0]), math.Abs(w[len(w)-1]))
+	am := make([]float64, d)
+	for _, pr := range SamplePairs(c, pairs, 7) {
+		i, k := pr[0], pr[1]
+		SymMulVec(a, row(m, k), am)
+		want := Dot(row(m, i), am)
+		got := 0.0
+		pi, pk := row(p, i), row(p, k)
+		for j := range w {
+			got += pi[j] * w[j] * pk[j]
+		}
+		scale := lmax * math.Sqrt(Dot(row(m, i), row(m, i))*Dot(row(m, k), row(m, k)))
+		if !(math.Abs(got-want) <= tol*scale) {
+			return fmt.Errorf("rows %d, %d: Σ_j P_ij·λ_j·P_kj = %.15g but m_iᵀ·A·m_k = %.15g (|error| %.3g > %.3g)", i, k, got, want, math.Abs(got-want), tol*scale)
+		}
+	}
+	return nil
+}

@@ -72,3 +72,63 @@ func TestChecksCatchWrongAnswers(t *testing.T) {
 		}
 	}
 }
+
+// The eigen-phase check accepts eigenvalues with M·U and catches a column
+// paired with the wrong eigenvalue, ascending values and a scaled block.
+func TestProjectionsCatchWrongAnswers(t *testing.T) {
+	be := gonum.New(0)
+	const d, c = 30, 5
+	a := input.GOE(d, 5)
+	m := input.General(c, d, 6)
+	u := backend.NewGeneral(d, d)
+	copy(u.Data, a.Data)
+	w, err := be.SymEig(u, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := backend.NewGeneral(c, d)
+	for i := 0; i < c; i++ {
+		for j := 0; j < d; j++ {
+			for k := 0; k < d; k++ {
+				p.Data[i*d+j] += m.Data[i*d+k] * u.Data[k*d+j]
+			}
+		}
+	}
+	if err := Projections(a, m, w, p, 4, 0x1p-53); err != nil {
+		t.Fatalf("right projections rejected: %v", err)
+	}
+	// Sign flips of whole columns are the eigenvectors' freedom.
+	flipped := backend.NewGeneral(c, d)
+	copy(flipped.Data, p.Data)
+	for i := 0; i < c; i++ {
+		flipped.Data[i*d+3] = -flipped.Data[i*d+3]
+	}
+	if err := Projections(a, m, w, flipped, 4, 0x1p-53); err != nil {
+		t.Fatalf("a column's sign flip rejected: %v", err)
+	}
+	swapped := backend.NewGeneral(c, d)
+	copy(swapped.Data, p.Data)
+	for i := 0; i < c; i++ {
+		swapped.Data[i*d], swapped.Data[i*d+1] = swapped.Data[i*d+1], swapped.Data[i*d]
+	}
+	if Projections(a, m, w, swapped, 4, 0x1p-53) == nil {
+		t.Error("two columns paired with each other's eigenvalue accepted")
+	}
+	ascending := make([]float64, d)
+	for j := range w {
+		ascending[j] = w[d-1-j]
+	}
+	if Projections(a, m, ascending, p, 4, 0x1p-53) == nil {
+		t.Error("ascending eigenvalues accepted")
+	}
+	scaled := backend.NewGeneral(c, d)
+	for i, v := range p.Data {
+		scaled.Data[i] = v * (1 + 1e-6)
+	}
+	if Projections(a, m, w, scaled, 4, 0x1p-53) == nil {
+		t.Error("projections off by a relative 1e-6 accepted")
+	}
+	if Projections(a, m, w, backend.NewGeneral(d, c), 4, 0x1p-53) == nil {
+		t.Error("a transposed block accepted")
+	}
+}
