@@ -107,7 +107,7 @@ func (e *Env) runPython() *pythonRun {
 		return py
 	}
 	if e.Config.Python == "" {
-		return fail("NumPy references disabled (--python \"\")")
+		return fail("NumPy references disabled (no interpreter given)")
 	}
 	exe, err := pyref.Interpreter(e.Config.Python)
 	if err != nil {

@@ -133,7 +133,7 @@ func FindScript(path string) (string, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%s not found (run from the repository root or pass --reference-script)", ReferenceScript)
+	return "", fmt.Errorf("%s not found (run from the repository root, or give the script's path)", ReferenceScript)
 }
 
 func firstLine(s string) string {
