@@ -182,25 +182,29 @@ func momentsFileScenarios(names []string, set ShardSet) []bench.Scenario {
 		}
 		return nil
 	}
-	common := func(s bench.Scenario, file string, command func(env *bench.Env, sf *shardFiles, out string) (string, []string, error)) bench.Scenario {
+	// common completes a scenario that runs the program find returns (a
+	// skip when there is none, found before any shard is written) with the
+	// arguments args gives.
+	common := func(s bench.Scenario, file string, find func(env *bench.Env) (string, error), args func(env *bench.Env, sf *shardFiles, out string) []string) bench.Scenario {
 		s.Group = report.GroupMoments
 		s.FlopModel = gramModel + " (the moments' Gram; reading and the label sums not counted)"
 		s.Check = "the moments file holds " + strings.Join(momentsKeys, ", ") + " and meta, n = the rows written; every array identical to the first moments file of the run"
 		s.Params = map[string]any{"dataset": name, "source": set.Source, "shards": set.Shards}
 		s.Setup = func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
+			exe, err := find(env)
+			if err != nil {
+				return nil, err
+			}
 			sf, err := preparedShards(env, set)
 			if err != nil {
 				return nil, err
 			}
 			out := tempPath(env, name+"-"+file+".npz")
 			env.OnClose(func() { os.Remove(out) })
-			exe, args, err := command(env, sf, out)
-			if err != nil {
-				return nil, err
-			}
+			argv := args(env, sf, out)
 			c := &bench.Case{Flops: gramFlops(sf.n, sf.d)}
 			c.Run = func() error {
-				peak, err := child(exe, args...)
+				peak, err := child(exe, argv...)
 				c.PeakRSSBytes = max(c.PeakRSSBytes, peak)
 				return err
 			}
@@ -210,26 +214,22 @@ func momentsFileScenarios(names []string, set ShardSet) []bench.Scenario {
 		return s
 	}
 	var out []bench.Scenario
+	withMoments := func(env *bench.Env) (string, error) {
+		exe, err := reconalign(env)
+		if err != nil {
+			return "", err
+		}
+		return exe, hasMomentsCommand(env, exe)
+	}
 	for _, b := range names {
-		out = append(out, common(bench.Scenario{Name: fmt.Sprintf("%s/%s/%s", report.GroupMoments, b, name), Backend: b}, b,
-			func(env *bench.Env, sf *shardFiles, path string) (string, []string, error) {
-				exe, err := reconalign(env)
-				if err != nil {
-					return "", nil, err
-				}
-				if err := hasMomentsCommand(env, exe); err != nil {
-					return "", nil, err
-				}
-				return exe, append(globalArgs(env, b), "moments", "--data", sf.images, "--labels", sf.labels, "--out", path), nil
+		out = append(out, common(bench.Scenario{Name: fmt.Sprintf("%s/%s/%s", report.GroupMoments, b, name), Backend: b}, b, withMoments,
+			func(env *bench.Env, sf *shardFiles, path string) []string {
+				return append(globalArgs(env, b), "moments", "--data", sf.images, "--labels", sf.labels, "--out", path)
 			}))
 	}
-	out = append(out, common(bench.Scenario{Name: fmt.Sprintf("%s/beam_prism/%s", report.GroupMoments, name)}, "beam",
-		func(env *bench.Env, sf *shardFiles, path string) (string, []string, error) {
-			exe, err := beamExecutable(env)
-			if err != nil {
-				return "", nil, err
-			}
-			return exe, append([]string{"--data", sf.images, "--labels", sf.labels, "--out", path}, beamArgs...), nil
+	out = append(out, common(bench.Scenario{Name: fmt.Sprintf("%s/beam_prism/%s", report.GroupMoments, name)}, "beam", beamExecutable,
+		func(env *bench.Env, sf *shardFiles, path string) []string {
+			return append([]string{"--data", sf.images, "--labels", sf.labels, "--out", path}, beamArgs...)
 		}))
 	return out
 }
