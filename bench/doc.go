@@ -1,5 +1,6 @@
-// Package bench is reconalign's benchmark suite: `reconalign bench` runs it,
-// writes a JSON report and merges a section into BENCHMARKS.md.
+// Package bench is the runner of reconalign's benchmark suite: `reconalign
+// bench` runs a suite with it, writes the JSON report and merges a section
+// into BENCHMARKS.md.
 //
 // Every speed claim of the project must be reproducible by one command on
 // the reader's machine, so a run measures the machine it is on — its
@@ -7,97 +8,38 @@
 // alignment, and NumPy doing the same jobs in the same invocation — and
 // prints only numbers it measured.
 //
+// The work is split by job:
+//
+//   - bench (this package): Scenario, Case and Suite, and Run, which checks
+//     each scenario's answer before it times it, sizes the repeats by the
+//     suite's Policy, skips what would take too long, and assembles the
+//     report;
+//   - bench/report: the JSON report (its schema is documented there), what
+//     is derived from it, and its markdown and plots;
+//   - bench/scenario: reconalign's suites (quick, standard, imagenet,
+//     large) and every scenario family with its flop model and its check;
+//   - bench/pyref: the driver of scripts/bench_reference.py, the NumPy,
+//     SciPy and scikit-learn references.
+//
 // # Scenarios
 //
 // A Scenario is one registration: a name, the model count of its flops and
 // bytes, a Setup that prepares inputs outside the timer and returns a Case
-// (Run, Check, Close). The runner (Run) calls Run once and Check before any
+// (Run, Check, Close). Run calls Case.Run once and Case.Check before any
 // timing: a wrong answer is a failure (status "fail", no time reported,
 // non-zero exit of the command), never a number. It then warms up, times
-// between MinRepeats and MaxRepeats runs (as many as fill the plan's
-// Budget, never more than MaxScenario allows), and checks again. NumPy
-// references are scenarios too (pyScenario): scripts/bench_reference.py runs
-// all of them in one invocation of /usr/bin/python3, with this process's
+// between MinRepeats and MaxRepeats runs (as many as fill the policy's
+// Budget, never more than MaxScenario allows; a run longer than
+// SingleRunAbove is its own and only timing), and checks again. A scenario
+// whose backend or package is missing is skipped with the reason; one whose
+// estimated cost (extrapolated from a smaller point of its scaling series,
+// or its flops at the best rates its backend has shown in the run) exceeds
+// the per-scenario limit is skipped with the estimate.
+//
+// NumPy references are scenarios too (Reference): the script runs all of
+// them in one invocation of the interpreter, with this process's
 // environment, times them itself and checks its own answers; the Go side
-// checks them again against its references.
-//
-// Checks compare with references computed by plain loops or with
-// invariants, never with another backend: sampled Gram and GEMM entries
-// against dot products (exact for integer data), eigendecompositions by
-// order, trace, Frobenius norm and sampled residuals, alignment curves
-// against NumPy full-SVD goldens (testdata/fmnist_goldens.json, from
-// `scripts/bench_reference.py --goldens`) or NumPy's sweep of the same files
-// in the same run, the denoising grid by Corollary 3.1 and a feature-space
-// pencil residual, the randomized SVD by its own a-posteriori error bounds.
-//
-// Suites (PlanFor): "quick" (under a minute on two cores; `make test` runs
-// it as a smoke test that fails only on a wrong answer), "standard" (what
-// `make bench` writes to BENCHMARKS.md; a few minutes), "imagenet" (the GPU
-// machine: an ImageNet-64-sized synthetic stream). A scenario whose
-// backend or package is missing is skipped with the reason; one whose
-// estimated cost exceeds the suite's per-scenario limit is skipped with the
-// estimate.
-//
-// # JSON report, schema_version 1
-//
-// Stable: fields may be added, none is removed or changes meaning without
-// a new schema_version. Times are seconds, rates GFLOP/s (10⁹ flops per
-// second) and GB/s (10⁹ bytes), sizes bytes.
-//
-//	schema_version  int      1
-//	tool            string   "reconalign bench"
-//	suite           string   quick | standard | imagenet | custom
-//	command         string   the exact command line
-//	started         string   RFC 3339, UTC
-//	seconds         float    wall time of the whole run
-//	timing          object   warmup, min_repeats, max_repeats, budget_s, max_scenario_s
-//	machine         object   cpu_model, cpu_vendor, physical_cores, logical_cores,
-//	                         gomaxprocs, features {avx2, avx512f, fma},
-//	                         cpu_features [names], cpu_mhz,
-//	                         memory_bytes, gpus [{name, memory_bytes, driver,
-//	                         compute_capability, cuda (newest the driver
-//	                         supports)}], gpu_note (why none),
-//	                         os, arch, source
-//	software        object   go_version, commit, dirty, backends [{name, available,
-//	                         reason, info {name, device, precision, threads,
-//	                         library}}], python {available, reason, executable,
-//	                         script, version, numpy, sklearn, blas}, env {NAME: value}
-//	                         (OPENBLAS_*, OMP_*, GOMAXPROCS, ... as both sides saw them)
-//	ceilings        object   backend → {scenario, gflops}: best rate of the GEMM
-//	results         array    one per scenario, in run order:
-//	    name            string   group/backend-or-reference/case, unique
-//	    group           string   gemm | gram | eigh | fast_gram_eigh | align | scaling |
-//	                             denoise | rsvd | imagenet
-//	    backend         string   registry name; absent for NumPy references
-//	    device          string   the backend's device
-//	    params          object   sizes and settings (n, d, dtype, route, dataset,
-//	                             series, size, ...)
-//	    status          string   ok | fail | skip
-//	    reason          string   why it failed or was skipped
-//	    check           string   what the answer was compared with
-//	    flops, bytes    float    model counts of the operation
-//	    flop_model      string   how they were counted
-//	    warmup          int      untimed runs (the first one is checked)
-//	    repeats         int      timed runs
-//	    samples         [float]  seconds of each timed run
-//	    seconds         object   {median, min, max, q1, q3}
-//	    cpu_seconds     float    median process CPU seconds per run (all threads)
-//	    gflops          float    flops / median
-//	    gbytes_per_s    float    bytes / median
-//	    ceiling_fraction float   gflops / the backend's ceiling (can exceed 1
-//	                             where a backend's kernel outruns its own GEMM)
-//	    outcome         object   facts of the answer (route chosen, rank, ...)
-//	    measured        string   go | python (who held the stopwatch)
-//	fits            array    {series, backend, variable, exponent, expected,
-//	                         points [[size, median seconds]]}: log-log slopes
-//	routes          array    {backend, n, d, direct_s, dual_s, winner, auto,
-//	                         agrees: yes | tie | no | not measured}
-//	comparisons     array    {subject, reference, ratio}: reference median /
-//	                         subject median (> 1: subject faster)
-//	claims          array    {statement, status: holds | fails | not measured, detail}
-//	plots           [string] image files written
-//	failures        int      number of results with status fail
-//
-// Two reports are compared by joining results on name; benchstat covers
-// the `go test -bench` side (backend/backendtest).
+// checks them again against its references, and a backend's scenario may
+// compare its answer with a reference's of the same run
+// (Env.ReferenceResult).
 package bench

@@ -6,12 +6,12 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/reconalign/reconalign/bench/report"
 	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/hw"
 )
@@ -19,9 +19,9 @@ import (
 // DescribeMachine gathers the hardware facts of the report header from the
 // repository's hw package: the CPU through klauspost/cpuid, memory from
 // /proc/meminfo, GPUs through NVML (go-nvml).
-func DescribeMachine() Machine {
+func DescribeMachine() report.Machine {
 	c := hw.CPU()
-	m := Machine{
+	m := report.Machine{
 		CPUModel:      c.Model,
 		CPUVendor:     c.Vendor,
 		PhysicalCores: c.PhysicalCores,
@@ -31,7 +31,7 @@ func DescribeMachine() Machine {
 		MemoryBytes:   c.MemoryTotal,
 		OS:            runtime.GOOS,
 		Arch:          runtime.GOARCH,
-		GPUs:          []GPU{}, // an empty list, not null, in the JSON
+		GPUs:          []report.GPU{}, // an empty list, not null, in the JSON
 		Source:        "package hw (klauspost/cpuid, /proc/meminfo, NVML)",
 	}
 	for _, f := range c.Features {
@@ -55,7 +55,7 @@ func DescribeMachine() Machine {
 		m.GPUNote = "none: the NVIDIA driver lists no GPU"
 	}
 	for _, g := range gpus {
-		m.GPUs = append(m.GPUs, GPU{Name: g.Name, MemoryBytes: g.MemoryTotal, Driver: g.DriverVersion,
+		m.GPUs = append(m.GPUs, report.GPU{Name: g.Name, MemoryBytes: g.MemoryTotal, Driver: g.DriverVersion,
 			ComputeCapability: g.ComputeCapability, CUDA: g.CUDADriverVersion})
 	}
 	return m
@@ -110,24 +110,7 @@ func buildCommit() (string, bool) {
 
 // describeSoftware records the Go side and the environment; backends and
 // Python are filled in by the run.
-func describeSoftware() Software {
+func describeSoftware() report.Software {
 	commit, dirty := buildCommit()
-	return Software{GoVersion: runtime.Version(), Commit: commit, Dirty: dirty, Env: blasEnv(), Gunzip: data.Gunzip()}
-}
-
-// envLine renders the BLAS environment for the markdown header.
-func envLine(env map[string]string) string {
-	if len(env) == 0 {
-		return "none set"
-	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + env[k]
-	}
-	return strings.Join(parts, " ")
+	return report.Software{GoVersion: runtime.Version(), Commit: commit, Dirty: dirty, Env: blasEnv(), Gunzip: data.Gunzip()}
 }

@@ -6,11 +6,13 @@ import (
 	"math"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/bench/pyref"
+	"github.com/reconalign/reconalign/bench/report"
+	"github.com/reconalign/reconalign/data"
 )
 
 // Scenario is one registered measurement: what it computes, how much work
@@ -18,10 +20,10 @@ import (
 type Scenario struct {
 	// Name is unique within a run, e.g. "gram/openblas/u8/N=60000,D=784".
 	Name string
-	// Group is the table the result belongs to (GroupGram, GroupEigh, ...).
+	// Group is the table the result belongs to (report.GroupGram, ...).
 	Group string
 	// Backend is the registry name the scenario runs on; empty for the
-	// NumPy references.
+	// references (NumPy, an external program).
 	Backend string
 	Params  map[string]any
 	// Flops and Bytes are the model counts of the operation; FlopModel
@@ -34,25 +36,38 @@ type Scenario struct {
 	Ceiling bool
 	// Series, Size and Exponent place the scenario on a scaling curve: the
 	// runner skips it when the largest measured point of the same series and
-	// backend, extrapolated with Exponent, says it would exceed the plan's
+	// backend, extrapolated with Exponent, says it would exceed the policy's
 	// per-scenario limit.
 	Series   string
 	Size     float64
 	Exponent float64
 	// RateFrom names a group whose best measured rate on the same backend
 	// predicts this scenario's (eigendecomposition-bound work is far below
-	// the GEMM ceiling); empty: a fraction of the ceiling.
+	// the GEMM ceiling); empty: the best rate the backend has shown, the
+	// ceiling included.
 	RateFrom string
+	// Parts, when set, replace Flops and RateFrom in that estimate for work
+	// of several kinds (a Gram at the Gram's rate, then an
+	// eigendecomposition at eigh's): the estimate is the sum of the parts.
+	Parts []Part
 	// Skip, when set, is why the scenario cannot run in this build.
 	Skip string
-	// Setup prepares the inputs (untimed). be is nil for NumPy references.
+	// Setup prepares the inputs (untimed). be is nil for references.
 	// An error wrapping ErrSkip records a skip with its message.
 	Setup func(env *Env, be backend.Backend) (*Case, error)
 
-	python pyTask // the request of a NumPy reference (see pyScenario)
-	// pyPrepare writes the files a NumPy reference reads; it runs before
-	// the one invocation of the references.
-	pyPrepare func(*Env) error
+	// Python is the request of a NumPy reference (set by Reference).
+	Python pyref.Task
+	// Prepare writes what a NumPy reference reads (a data file); it runs
+	// before the one invocation of the references.
+	Prepare func(*Env) error
+}
+
+// Part is a share of a scenario's work and the group whose measured rate
+// predicts its time.
+type Part struct {
+	Flops    float64
+	RateFrom string
 }
 
 // Case is a prepared scenario.
@@ -76,6 +91,10 @@ type Case struct {
 	// Flops, when Check leaves it positive, replaces the scenario's model
 	// count (for operations whose work depends on a choice made at run time).
 	Flops float64
+	// PeakRSSBytes, when Run leaves it positive, is reported as the peak
+	// memory of the work (scenarios that run it in a child process keep the
+	// largest over their runs).
+	PeakRSSBytes uint64
 }
 
 // External are timings measured outside this process.
@@ -95,9 +114,8 @@ func Skipf(format string, args ...any) error {
 
 // Config selects what a run measures and where its side outputs go.
 type Config struct {
-	Suite string // quick, standard or imagenet
-	// Plan overrides the suite's sizes (tests use tiny ones); nil: PlanFor(Suite).
-	Plan *Plan
+	// Suite is what to run (bench/scenario.SuiteFor gives reconalign's).
+	Suite Suite
 	// Backends are registry names; empty means every registered backend
 	// (unavailable ones are reported with their reason).
 	Backends []string
@@ -108,9 +126,6 @@ type Config struct {
 	Script string
 	// FashionMNISTDir holds Debian's Fashion-MNIST files ("" for the default).
 	FashionMNISTDir string
-	// Scenarios, when set, replace the suite's own registrations (tests,
-	// and programs that measure their own operations with this runner).
-	Scenarios []Scenario
 	// Only, when set, keeps the scenarios whose name matches (each kept
 	// backend's ceiling GEMM always runs).
 	Only *regexp.Regexp
@@ -118,9 +133,13 @@ type Config struct {
 	PlotPath string
 	// Command is recorded in the report as the exact command line.
 	Command string
-	// TempDir holds files the references read (synthetic data); "" uses
-	// the system's.
+	// TempDir holds files the scenarios and references read (synthetic
+	// data, shards); "" uses the system's.
 	TempDir string
+	// Executable is the reconalign binary that scenarios running a whole
+	// command in a child process start (the CLI gives its own); "" skips
+	// them.
+	Executable string
 	// Logf receives one line per scenario (nil: silent).
 	Logf func(format string, args ...any)
 }
@@ -129,15 +148,15 @@ type Config struct {
 // the NumPy references' output and the results so far.
 type Env struct {
 	Config Config
-	Plan   Plan
+	Policy Policy
 
 	backends map[string]backend.Backend
 	openErr  map[string]error
-	results  []Result
-	ceilings map[string]Ceiling
+	results  []report.Result
+	ceilings map[string]report.Ceiling
 	cache    map[string]any
 	python   *pythonRun
-	pyTasks  []pyTask
+	pyTasks  []pyref.Task
 	pyPrep   []func(*Env) error
 	cleanup  []func()
 }
@@ -168,8 +187,8 @@ func (e *Env) logf(format string, args ...any) {
 	}
 }
 
-// backendFor opens name once and remembers the outcome.
-func (e *Env) backendFor(name string) (backend.Backend, error) {
+// Backend opens name once and remembers the outcome.
+func (e *Env) Backend(name string) (backend.Backend, error) {
 	if b, ok := e.backends[name]; ok {
 		return b, nil
 	}
@@ -185,29 +204,35 @@ func (e *Env) backendFor(name string) (backend.Backend, error) {
 	return b, nil
 }
 
-// newEnv resolves cfg (its plan, the Fashion-MNIST directory, the backends:
-// all registered ones when none are named) into the environment of a run.
+// newEnv resolves cfg (its policy, the Fashion-MNIST directory, the
+// backends: all registered ones when none are named) into the environment
+// of a run.
 func newEnv(cfg Config) (*Env, []string, error) {
-	plan, err := planOf(cfg)
-	if err != nil {
+	if cfg.Suite.Scenarios == nil {
+		return nil, nil, fmt.Errorf("no suite to run (bench.Config.Suite has no scenarios)")
+	}
+	if cfg.Suite.Name == "" {
+		cfg.Suite.Name = "custom"
+	}
+	if err := cfg.Suite.Policy.check(cfg.Suite.Name); err != nil {
 		return nil, nil, err
 	}
 	if cfg.FashionMNISTDir == "" {
-		cfg.FashionMNISTDir = defaultFashionMNISTDir
+		cfg.FashionMNISTDir = data.FashionMNISTDir
 	}
 	names := cfg.Backends
 	if len(names) == 0 {
 		names = backend.Names()
 	}
-	env := &Env{Config: cfg, Plan: plan, backends: map[string]backend.Backend{}, openErr: map[string]error{},
-		ceilings: map[string]Ceiling{}, cache: map[string]any{}}
+	env := &Env{Config: cfg, Policy: cfg.Suite.Policy, backends: map[string]backend.Backend{}, openErr: map[string]error{},
+		ceilings: map[string]report.Ceiling{}, cache: map[string]any{}}
 	return env, names, nil
 }
 
 // Run runs the configured suite and returns its report. The error is for a
 // run that could not happen at all; wrong answers are results with status
 // fail, counted in Report.Failures.
-func Run(cfg Config) (*Report, error) {
+func Run(cfg Config) (*report.Report, error) {
 	env, names, err := newEnv(cfg)
 	if err != nil {
 		return nil, err
@@ -227,12 +252,10 @@ func Run(cfg Config) (*Report, error) {
 			}
 		}
 	}()
-	plan, cfg := env.Plan, env.Config
+	cfg = env.Config
 	start := time.Now()
-	rep := &Report{SchemaVersion: SchemaVersion, Tool: "reconalign bench", Suite: plan.Name, Command: cfg.Command,
-		Started: start.UTC().Truncate(time.Second), Ceilings: env.ceilings,
-		Timing: Timing{Warmup: plan.Warmup, MinRepeats: plan.MinRepeats, MaxRepeats: plan.MaxRepeats,
-			BudgetS: plan.Budget.Seconds(), MaxScenario: plan.MaxScenario.Seconds()}}
+	rep := &report.Report{SchemaVersion: report.SchemaVersion, Tool: "reconalign bench", Suite: cfg.Suite.Name, Command: cfg.Command,
+		Started: start.UTC().Truncate(time.Second), Ceilings: env.ceilings, Timing: env.Policy.timing()}
 	rep.Machine = DescribeMachine()
 	rep.Software = describeSoftware()
 	// An unavailable backend is reported once, with its reason, and gets no
@@ -240,10 +263,10 @@ func Run(cfg Config) (*Report, error) {
 	var usable []string
 	for _, n := range names {
 		st := backend.Status{Name: n}
-		if b, err := env.backendFor(n); err != nil {
+		if b, err := env.Backend(n); err != nil {
 			st.Reason = err.Error()
-			env.results = append(env.results, Result{Name: "backend/" + n, Group: "backend", Backend: n, Status: StatusSkip, Reason: err.Error()})
-			env.logf("%s", env.results[len(env.results)-1].line())
+			env.results = append(env.results, report.Result{Name: "backend/" + n, Group: "backend", Backend: n, Status: report.StatusSkip, Reason: err.Error()})
+			env.logf("%s", env.results[len(env.results)-1].Line())
 		} else {
 			info := b.Info()
 			st.Available, st.Info = true, &info
@@ -251,27 +274,24 @@ func Run(cfg Config) (*Report, error) {
 		}
 		rep.Software.Backends = append(rep.Software.Backends, st)
 	}
-	names = usable
-
-	all := cfg.Scenarios
-	if all == nil {
-		all = buildScenarios(env, names)
-	}
-	scen := selectScenarios(all, cfg.Only)
+	scen := selectScenarios(cfg.Suite.Scenarios(env, usable), cfg.Only)
 	if len(scen) == 0 {
 		return nil, fmt.Errorf("no scenario matches %q", cfg.Only)
 	}
 	env.pyTasks, env.pyPrep = collectPyTasks(scen)
 	for _, s := range scen {
 		r := env.run(s)
-		env.logf("%s", r.line())
+		env.logf("%s", r.Line())
 		env.results = append(env.results, r)
 	}
 	rep.Results = env.results
 	rep.Software.Python = env.pythonInfo()
-	derive(rep)
+	report.Derive(rep)
+	if cfg.Suite.Derive != nil {
+		cfg.Suite.Derive(rep)
+	}
 	if cfg.PlotPath != "" {
-		paths, err := plotScaling(rep, cfg.PlotPath)
+		paths, err := report.PlotScaling(rep, cfg.PlotPath)
 		if err != nil {
 			env.logf("scaling plot: %v", err)
 		}
@@ -290,13 +310,13 @@ func List(cfg Config) ([]string, error) {
 	}
 	var out, usable []string
 	for _, n := range names {
-		if _, err := env.backendFor(n); err != nil {
+		if _, err := env.Backend(n); err != nil {
 			out = append(out, "backend/"+n+"  (skip: "+err.Error()+")")
 		} else {
 			usable = append(usable, n)
 		}
 	}
-	for _, s := range selectScenarios(buildScenarios(env, usable), cfg.Only) {
+	for _, s := range selectScenarios(cfg.Suite.Scenarios(env, usable), cfg.Only) {
 		line := s.Name
 		if s.Skip != "" {
 			line += "  (skip: " + s.Skip + ")"
@@ -341,16 +361,16 @@ const settle = 250 * time.Millisecond
 
 // run measures one scenario: set up, run once, check, warm up, time the
 // repeats, check again. A failed check discards the timings.
-func (e *Env) run(s Scenario) (r Result) {
-	r = Result{Name: s.Name, Group: s.Group, Backend: s.Backend, Params: s.Params, Flops: s.Flops,
+func (e *Env) run(s Scenario) (r report.Result) {
+	r = report.Result{Name: s.Name, Group: s.Group, Backend: s.Backend, Params: s.Params, Flops: s.Flops,
 		Bytes: s.Bytes, FlopModel: s.FlopModel, Check: s.Check, Measured: "go"}
-	fail := func(format string, args ...any) Result {
-		r.Status, r.Reason = StatusFail, fmt.Sprintf(format, args...)
-		r.Samples, r.Seconds, r.GFlops, r.GBytesPerSecond, r.CeilingFraction, r.CPUSeconds = nil, nil, 0, 0, 0, 0
+	fail := func(format string, args ...any) report.Result {
+		r.Status, r.Reason = report.StatusFail, fmt.Sprintf(format, args...)
+		r.Samples, r.Seconds, r.GFlops, r.GBytesPerSecond, r.CeilingFraction, r.CPUSeconds, r.PeakRSSBytes = nil, nil, 0, 0, 0, 0, 0
 		return r
 	}
-	skip := func(reason string) Result {
-		r.Status, r.Reason = StatusSkip, reason
+	skip := func(reason string) report.Result {
+		r.Status, r.Reason = report.StatusSkip, reason
 		return r
 	}
 	defer func() {
@@ -366,7 +386,7 @@ func (e *Env) run(s Scenario) (r Result) {
 	var be backend.Backend
 	if s.Backend != "" {
 		var err error
-		if be, err = e.backendFor(s.Backend); err != nil {
+		if be, err = e.Backend(s.Backend); err != nil {
 			return skip(err.Error())
 		}
 		r.Device = be.Info().Device
@@ -400,13 +420,19 @@ func (e *Env) run(s Scenario) (r Result) {
 		e.finish(&r, s, c)
 		return r
 	}
-	p := e.Plan
-	first, _, err := timeRun(c.Run)
+	p := e.Policy
+	first, firstCPU, err := timeRun(c.Run)
 	if err != nil {
 		return fail("run: %v", err)
 	}
 	if err := c.Check(); err != nil {
 		return fail("check: %v", err)
+	}
+	if p.SingleRunAbove > 0 && first >= p.SingleRunAbove.Seconds() {
+		// The checked run is the measurement.
+		r.Samples, r.CPUSeconds = []float64{first}, firstCPU
+		e.finish(&r, s, c)
+		return r
 	}
 	// OpenBLAS's idle workers spin for about 2²⁸ cycles (0.1 s here) after
 	// each call, the check's included, and take a core from whatever runs
@@ -439,14 +465,15 @@ func (e *Env) run(s Scenario) (r Result) {
 }
 
 // finish fills the derived numbers of a checked result.
-func (e *Env) finish(r *Result, s Scenario, c *Case) {
-	r.Status = StatusOK
+func (e *Env) finish(r *report.Result, s Scenario, c *Case) {
+	r.Status = report.StatusOK
 	r.Outcome = c.Outcome
+	r.PeakRSSBytes = c.PeakRSSBytes
 	if c.Flops > 0 {
 		r.Flops = c.Flops
 	}
 	r.Repeats = len(r.Samples)
-	r.Seconds = Summarize(r.Samples)
+	r.Seconds = report.Summarize(r.Samples)
 	if r.Seconds == nil || r.Seconds.Median <= 0 {
 		return
 	}
@@ -459,7 +486,7 @@ func (e *Env) finish(r *Result, s Scenario, c *Case) {
 	}
 	if s.Ceiling && r.GFlops > 0 {
 		// The ceiling is the best rate the machine sustained, not the median.
-		e.ceilings[s.Backend] = Ceiling{Scenario: s.Name, GFlops: r.Flops / r.Seconds.Min / 1e9}
+		e.ceilings[s.Backend] = report.Ceiling{Scenario: s.Name, GFlops: r.Flops / r.Seconds.Min / 1e9}
 	}
 	if c, ok := e.ceilings[s.Backend]; ok && s.Backend != "" && r.GFlops > 0 {
 		r.CeilingFraction = r.GFlops / c.GFlops
@@ -469,7 +496,7 @@ func (e *Env) finish(r *Result, s Scenario, c *Case) {
 // timedRepeats sizes the timed runs from the first run's time: enough to
 // fill the budget, between MinRepeats and MaxRepeats, but never so many that
 // the scenario exceeds MaxScenario (at least one timed run always happens).
-func timedRepeats(p Plan, first float64) int {
+func timedRepeats(p Policy, first float64) int {
 	n := p.MaxRepeats
 	if first > 0 {
 		n = int(p.Budget.Seconds() / first)
@@ -492,6 +519,29 @@ func timeRun(f func() error) (wall, cpu float64, err error) {
 	return wall, cpu, err
 }
 
+// median of unsorted values.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return report.Summarize(v).Median
+}
+
+// overLimit says how a measurement with runs of about one seconds each
+// would exceed the per-scenario limit ("" when it would not): it needs the
+// checked run and one timed run, or the checked run alone where the policy
+// times it.
+func (e *Env) overLimit(one float64) string {
+	need, runs := 2.0, "two runs exceed"
+	if p := e.Policy.SingleRunAbove; p > 0 && one >= p.Seconds() {
+		need, runs = 1, "one run exceeds"
+	}
+	if need*one <= e.Policy.MaxScenario.Seconds() {
+		return ""
+	}
+	return runs
+}
+
 // seriesPoint returns the index of the largest measured point below s of
 // its scaling series on the same backend, or -1.
 func (e *Env) seriesPoint(s Scenario) int {
@@ -500,10 +550,10 @@ func (e *Env) seriesPoint(s Scenario) int {
 	}
 	best := -1
 	for i, r := range e.results {
-		if r.Status != StatusOK || r.Backend != s.Backend || r.Params["series"] != s.Series || r.Seconds == nil || sizeOf(r) >= s.Size {
+		if r.Status != report.StatusOK || r.Backend != s.Backend || r.Params["series"] != s.Series || r.Seconds == nil || r.Size() >= s.Size {
 			continue
 		}
-		if best < 0 || sizeOf(r) > sizeOf(e.results[best]) {
+		if best < 0 || r.Size() > e.results[best].Size() {
 			best = i
 		}
 	}
@@ -514,98 +564,69 @@ func (e *Env) seriesPoint(s Scenario) int {
 // point of its series, extrapolated, exceeds the per-scenario limit.
 func (e *Env) tooLong(s Scenario) string {
 	i := e.seriesPoint(s)
-	if i < 0 || e.Plan.MaxScenario <= 0 {
+	if i < 0 || e.Policy.MaxScenario <= 0 {
 		return ""
 	}
 	ref := e.results[i]
-	one := ref.Seconds.Median * math.Pow(s.Size/sizeOf(ref), s.Exponent)
-	// The checked run plus one timed run is the least a measurement needs.
-	if 2*one <= e.Plan.MaxScenario.Seconds() {
+	one := ref.Seconds.Median * math.Pow(s.Size/ref.Size(), s.Exponent)
+	runs := e.overLimit(one)
+	if runs == "" {
 		return ""
 	}
-	return fmt.Sprintf("estimated %.0f s per run (extrapolated from size %g at %.2f s with exponent %g): two runs exceed this suite's %.0f s per scenario",
-		one, sizeOf(ref), ref.Seconds.Median, s.Exponent, e.Plan.MaxScenario.Seconds())
+	return fmt.Sprintf("estimated %.0f s per run (extrapolated from size %g at %.2f s with exponent %g): %s this suite's %.0f s per scenario",
+		one, ref.Size(), ref.Seconds.Median, s.Exponent, runs, e.Policy.MaxScenario.Seconds())
 }
 
-// beyondCeiling says why a scenario is skipped unmeasured: even at the best
-// rate its backend has shown in this run (on the group named by RateFrom
-// when set, else on anything, the ceiling included), one checked and one
-// timed run would exceed the per-scenario limit. A point of a scaling series
-// with a measured smaller point is judged by tooLong instead.
-func (e *Env) beyondCeiling(s Scenario) string {
-	c, ok := e.ceilings[s.Backend]
-	if s.Ceiling || !ok || s.Flops <= 0 || e.Plan.MaxScenario <= 0 || e.seriesPoint(s) >= 0 {
-		return ""
-	}
+// rate is the best rate (GFLOP/s) the backend has shown on group here
+// ("": on anything, the ceiling included, which is the floor), with the
+// phrase that explains it.
+func (e *Env) rate(backendName, group string) (float64, string) {
+	c := e.ceilings[backendName]
 	rate, basis := c.GFlops, fmt.Sprintf("this backend's %.1f GFLOP/s ceiling", c.GFlops)
 	best, bestGroup := 0.0, ""
 	for _, r := range e.results {
-		if r.Status == StatusOK && r.Backend == s.Backend && (s.RateFrom == "" || r.Group == s.RateFrom) && r.GFlops > best {
+		if r.Status == report.StatusOK && r.Backend == backendName && (group == "" || r.Group == group) && r.GFlops > best {
 			best, bestGroup = r.GFlops, r.Group
 		}
 	}
 	switch {
-	case s.RateFrom != "" && best > 0:
-		rate, basis = best, fmt.Sprintf("this backend's best %s rate here, %.1f GFLOP/s", s.RateFrom, best)
-	case s.RateFrom == "" && best > rate:
+	case group != "" && best > 0:
+		rate, basis = best, fmt.Sprintf("this backend's best %s rate here, %.1f GFLOP/s", group, best)
+	case group == "" && best > rate:
 		rate, basis = best, fmt.Sprintf("this backend's best rate here (%s), %.1f GFLOP/s", bestGroup, best)
 	}
-	one := s.Flops / (rate * 1e9)
-	if 2*one <= e.Plan.MaxScenario.Seconds() {
+	return rate, basis
+}
+
+// beyondCeiling says why a scenario is skipped unmeasured: even at the best
+// rates its backend has shown in this run (per part, on the group each part
+// names), one checked and one timed run would exceed the per-scenario
+// limit. A point of a scaling series with a measured smaller point is
+// judged by tooLong instead.
+func (e *Env) beyondCeiling(s Scenario) string {
+	_, ok := e.ceilings[s.Backend]
+	parts := s.Parts
+	if parts == nil {
+		parts = []Part{{Flops: s.Flops, RateFrom: s.RateFrom}}
+	}
+	total := 0.0
+	for _, p := range parts {
+		total += p.Flops
+	}
+	if s.Ceiling || !ok || total <= 0 || e.Policy.MaxScenario <= 0 || e.seriesPoint(s) >= 0 {
 		return ""
 	}
-	return fmt.Sprintf("estimated ≥ %.0f s per run (%.3g flops at %s): two runs exceed this suite's %.0f s per scenario",
-		one, s.Flops, basis, e.Plan.MaxScenario.Seconds())
-}
-
-func sizeOf(r Result) float64 {
-	switch v := r.Params["size"].(type) {
-	case int:
-		return float64(v)
-	case float64:
-		return v
+	one := 0.0
+	var bases []string
+	for _, p := range parts {
+		rate, basis := e.rate(s.Backend, p.RateFrom)
+		one += p.Flops / (rate * 1e9)
+		bases = append(bases, fmt.Sprintf("%.3g flops at %s", p.Flops, basis))
 	}
-	return 0
-}
-
-// line is the one-line progress note of a result.
-func (r Result) line() string {
-	switch r.Status {
-	case StatusSkip:
-		return fmt.Sprintf("skip  %-52s %s", r.Name, r.Reason)
-	case StatusFail:
-		return fmt.Sprintf("FAIL  %-52s %s", r.Name, r.Reason)
+	runs := e.overLimit(one)
+	if runs == "" {
+		return ""
 	}
-	s := fmt.Sprintf("ok    %-52s %9s  [%s … %s] ×%d", r.Name, fmtSeconds(r.Seconds.Median), fmtSeconds(r.Seconds.Min), fmtSeconds(r.Seconds.Max), r.Repeats)
-	if r.GFlops > 0 {
-		s += fmt.Sprintf("  %7.1f GFLOP/s", r.GFlops)
-	}
-	if r.CeilingFraction > 0 {
-		s += fmt.Sprintf("  %3.0f%% of ceiling", 100*r.CeilingFraction)
-	}
-	return s
-}
-
-// fmtSeconds prints a duration with three significant digits.
-func fmtSeconds(s float64) string {
-	switch {
-	case s >= 100:
-		return fmt.Sprintf("%.0f s", s)
-	case s >= 1:
-		return fmt.Sprintf("%.3g s", s)
-	case s >= 1e-3:
-		return fmt.Sprintf("%.3g ms", s*1e3)
-	default:
-		return fmt.Sprintf("%.3g µs", s*1e6)
-	}
-}
-
-// sortedKeys of a map, for stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for key := range m {
-		k = append(k, key)
-	}
-	sort.Strings(k)
-	return k
+	return fmt.Sprintf("estimated ≥ %.0f s per run (%s): %s this suite's %.0f s per scenario",
+		one, strings.Join(bases, " + "), runs, e.Policy.MaxScenario.Seconds())
 }

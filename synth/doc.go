@@ -3,6 +3,12 @@
 // ImageNet-sized data nobody has to download, and whose population spectrum
 // and label structure are known in closed form.
 //
+// It has two kinds of dataset, both driven by the one counter-based
+// generator of rng.go: Generator, natural-image statistics (everything
+// below), and TemplateStream, class templates plus uniform noise, whose
+// every Gram entry can be recomputed exactly from two columns (what a
+// benchmark needs to check a Gram of a stream too large to store).
+//
 // # Specs
 //
 // Parse reads "imagenet64" (1,281,167 images of 64×64×3, 1000 classes),

@@ -63,9 +63,9 @@ func New(s Spec) (*Generator, error) {
 		return nil, err
 	}
 	g := &Generator{spec: s, hw: s.H * s.W, fft: f}
-	g.imageKey = mix64(s.Seed*golden + 1)
-	g.labelKey = mix64(s.Seed*golden + 2)
-	g.classKey = mix64(s.Seed*golden + 3)
+	g.imageKey = keyOf(s.Seed, 1)
+	g.labelKey = keyOf(s.Seed, 2)
+	g.classKey = keyOf(s.Seed, 3)
 
 	// Canonical half of the DFT grid: a real field's coefficient at −k is the
 	// conjugate of the one at k, so only one of each pair is drawn.
@@ -186,7 +186,7 @@ func (g *Generator) Meta() data.Meta {
 
 // Label is the class of sample i.
 func (g *Generator) Label(i int) int {
-	return int(mix64(g.labelKey+uint64(i)*golden) % uint64(g.spec.Classes))
+	return int(draw(g.labelKey, uint64(i)) % uint64(g.spec.Classes))
 }
 
 // Fill writes samples first, first+1, … into the rows of x (x.D must be the
@@ -315,8 +315,8 @@ func (g *Generator) fillRows(first int, x backend.Chunk, lo, hi int) {
 // and imaginary parts (both have Hermitian spectra, so one complex inverse
 // FFT yields the two real fields).
 func (g *Generator) synthesize(i int, s *scratch) {
-	key := mix64(g.imageKey + uint64(i)*golden)
-	classKey := mix64(g.classKey + uint64(g.Label(i))*golden)
+	key := draw(g.imageKey, uint64(i))
+	classKey := draw(g.classKey, uint64(g.Label(i)))
 	signal := g.classAmp > 0
 	nm := len(g.modes)
 	for p, plane := range s.planes {
@@ -327,14 +327,14 @@ func (g *Generator) synthesize(i int, s *scratch) {
 			amp1 = g.amp[d1]
 		}
 		for j, m := range g.modes {
-			bits := mix64(key + uint64(p*nm+j+1)*golden)
+			bits := draw(key, uint64(p*nm+j+1))
 			a := gaussian(uint32(bits)) * complex(amp0[j], 0)
 			var b complex128
 			if amp1 != nil {
 				b = gaussian(uint32(bits>>32)) * complex(amp1[j], 0)
 			}
 			if signal && m.band {
-				w := phase[mix64(classKey+uint64(j+1)*golden)&(phaseSteps-1)] * complex(g.classAmp, 0)
+				w := phase[draw(classKey, uint64(j+1))&(phaseSteps-1)] * complex(g.classAmp, 0)
 				if d0 == g.classLatent {
 					a += w
 				} else if d1 == g.classLatent {

@@ -2,11 +2,19 @@ package synth
 
 import "math"
 
-// Every random number is a hash of (seed, sample, position): a SplitMix64
+// Every random number of the package (the natural-image Generator and the
+// TemplateStream alike) is a hash of (seed, sample, position): a SplitMix64
 // step, mix64(key + counter·golden), so any sample can be generated alone,
 // in any order, on any goroutine, and come out the same.
 
 const golden = 0x9E3779B97F4A7C15
+
+// keyOf is the key of one independent sequence of a seed; purpose tells the
+// sequences of one dataset apart (images, labels, class patterns, ...).
+func keyOf(seed, purpose uint64) uint64 { return mix64(seed*golden + purpose) }
+
+// draw is element counter of the sequence with that key.
+func draw(key, counter uint64) uint64 { return mix64(key + counter*golden) }
 
 // mix64 is SplitMix64's output function (Stafford's "Mix13"), a bijection
 // of uint64 whose outputs for consecutive counters pass BigCrush.

@@ -10,6 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/bench"
+	"github.com/reconalign/reconalign/bench/pyref"
+	"github.com/reconalign/reconalign/bench/report"
+	"github.com/reconalign/reconalign/bench/scenario"
 )
 
 func init() {
@@ -32,28 +35,39 @@ environment.
 
 Suites: quick (under a minute on 2 cores; CI's smoke test), standard (a few
 minutes; what make bench writes to BENCHMARKS.md), imagenet (the GPU machine:
-an ImageNet-64-sized synthetic stream).
+an ImageNet-64-sized synthetic stream), large (the open goals' shapes: tens
+of minutes on 2 cores; whole commands run as child processes with their peak
+memory).
 
 --backend takes a comma-separated list here (default: every registered
 backend; unavailable ones are reported with the reason).`,
 		Example: `  reconalign bench --suite quick --json out/bench-quick.json
   reconalign bench --suite standard --markdown BENCHMARKS.md --json out/bench.json
   reconalign bench --suite standard --backend openblas --only 'align|gemm'
-  reconalign bench --suite imagenet --backend cuda,openblas --markdown BENCHMARKS.md`,
+  reconalign bench --suite imagenet --backend cuda,openblas --markdown BENCHMARKS.md
+  reconalign bench --suite large --markdown BENCHMARKS.md --json out/bench-large.json`,
 	}
 	f := cmd.Flags()
-	f.StringVar(&suite, "suite", "quick", "quick|standard|imagenet")
-	f.StringVar(&jsonPath, "json", "", "write the report as JSON (schema in `go doc ./bench`) to this file")
+	f.StringVar(&suite, "suite", "quick", strings.Join(scenario.Suites, "|"))
+	f.StringVar(&jsonPath, "json", "", "write the report as JSON (schema in `go doc ./bench/report`) to this file")
 	f.StringVar(&mdPath, "markdown", "", "merge this run's section into this markdown file (BENCHMARKS.md)")
 	f.StringVar(&plotPath, "plot", "", "write the scaling plot (PNG) here (default with --markdown: bench/figures/scaling-SUITE.png next to it)")
-	f.StringVar(&python, "python", bench.DefaultPython, `interpreter of the NumPy references ("" to skip them)`)
-	f.StringVar(&script, "reference-script", "", "path of "+bench.ReferenceScript+" (default: found from the working directory or the binary)")
+	f.StringVar(&python, "python", pyref.DefaultPython, `interpreter of the NumPy references ("" to skip them)`)
+	f.StringVar(&script, "reference-script", "", "path of "+pyref.ReferenceScript+" (default: found from the working directory or the binary)")
 	f.StringVar(&fmnistDir, "fmnist-dir", "", "directory of the Fashion-MNIST IDX files (default: Debian's)")
 	f.StringVar(&only, "only", "", "run only scenarios whose name matches this regular expression (plus their backends' ceilings)")
 	f.BoolVar(&list, "list", false, "list the scenarios and exit")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		cfg := bench.Config{Suite: suite, Threads: global.threads, Python: python, Script: script,
+		s, err := scenario.SuiteFor(suite)
+		if err != nil {
+			return err
+		}
+		cfg := bench.Config{Suite: s, Threads: global.threads, Python: python, Script: script,
 			FashionMNISTDir: fmnistDir, Command: commandLine()}
+		// The scenarios that time a whole command run this binary.
+		if exe, err := os.Executable(); err == nil {
+			cfg.Executable = exe
+		}
 		if global.backend != "" && global.backend != "auto" {
 			for _, b := range strings.Split(global.backend, ",") {
 				if b = strings.TrimSpace(b); b != "" {
@@ -93,7 +107,7 @@ backend; unavailable ones are reported with the reason).`,
 			}
 		}
 		if mdPath != "" {
-			if err := bench.WriteMarkdown(rep, mdPath); err != nil {
+			if err := report.WriteMarkdown(rep, mdPath); err != nil {
 				return err
 			}
 		}

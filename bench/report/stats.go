@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"fmt"
@@ -29,14 +29,6 @@ func quantile(sorted []float64, q float64) float64 {
 	lo := int(math.Floor(pos))
 	hi := min(lo+1, len(sorted)-1)
 	return sorted[lo] + (pos-float64(lo))*(sorted[hi]-sorted[lo])
-}
-
-// median of unsorted values.
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	return Summarize(v).Median
 }
 
 // LogLogSlope fits log y = a + b·log x by least squares and returns b. It

@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"github.com/reconalign/reconalign/plotting"
 )
 
-// plotScaling draws each fitted series (one line per backend) on log-log
+// PlotScaling draws each fitted series (one line per backend) on log-log
 // axes — log-scaled size, log₁₀ seconds — in its own file next to path
 // (scaling.png → scaling-gram_vs_n.png, ...) and returns the paths written.
-func plotScaling(rep *Report, path string) ([]string, error) {
+func PlotScaling(rep *Report, path string) ([]string, error) {
 	bySeries := map[string][]plotting.Series{}
 	var order []string
 	for _, f := range rep.Fits {
@@ -39,22 +39,11 @@ func plotScaling(rep *Report, path string) ([]string, error) {
 	var out []string
 	for _, series := range order {
 		p := strings.TrimSuffix(path, ext) + "-" + series + ext
-		v := seriesVariable[series]
-		if v == "" {
-			v = "N"
-		}
-		title := fmt.Sprintf("%s (suite %s): expected slope %g", series, rep.Suite, seriesExponentOr1(series))
-		if err := plotting.Lines(p, title, v, "log₁₀ seconds", true, bySeries[series]...); err != nil {
+		title := fmt.Sprintf("%s (suite %s): expected slope %g", series, rep.Suite, SeriesExponent(series))
+		if err := plotting.Lines(p, title, SeriesVariable(series), "log₁₀ seconds", true, bySeries[series]...); err != nil {
 			return out, err
 		}
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-func seriesExponentOr1(s string) float64 {
-	if e := seriesExponent[s]; e > 0 {
-		return e
-	}
-	return 1
 }

@@ -1,9 +1,12 @@
-package bench
+package scenario
 
 import (
 	"fmt"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/bench"
+	"github.com/reconalign/reconalign/bench/internal/check"
+	"github.com/reconalign/reconalign/bench/report"
 	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/engine"
 	"github.com/reconalign/reconalign/synth"
@@ -13,9 +16,9 @@ import (
 // machine): N = 1,281,167 rows of D = 12,288 uint8 pixels, 15.7 GB per pass,
 // generated on the fly, so nothing has to be downloaded or stored.
 //
-//   - imagenet/generate: the counter-based Stream alone, to show what the
-//     input side can deliver.
-//   - imagenet/moments: one pass of engine moments over the Stream (the
+//   - imagenet/generate: synth's counter-based TemplateStream alone, to show
+//     what the input side can deliver.
+//   - imagenet/moments: one pass of engine moments over the stream (the
 //     Gram is 3.9·10¹⁴ flops); every sampled Gram entry is recomputed
 //     exactly from two columns of the stream.
 //   - imagenet/align: the whole alignment on synth's imagenet64 (natural
@@ -25,9 +28,9 @@ import (
 // same scenarios on a prefix of CPUStreamRows rows (after a quarter of that,
 // whose time decides whether the full prefix fits the suite's limit).
 
-func imagenetScenarios(env *Env, names []string, p Plan) []Scenario {
+func imagenetScenarios(env *bench.Env, names []string, p Plan) []bench.Scenario {
 	full := p.ImageNet
-	var out []Scenario
+	var out []bench.Scenario
 	out = append(out, generateScenario(full))
 	var alignSpec synth.Spec
 	alignErr := fmt.Errorf("no synthetic spec")
@@ -37,7 +40,7 @@ func imagenetScenarios(env *Env, names []string, p Plan) []Scenario {
 	// prefix returns the row counts a backend measures out of n: all of
 	// them on a GPU, a quarter and then all of CPUStreamRows on a CPU.
 	prefix := func(b string, n int) []int {
-		if be, err := env.backendFor(b); err == nil && be.Info().Device == "cpu" && p.CPUStreamRows > 0 && p.CPUStreamRows < n {
+		if be, err := env.Backend(b); err == nil && be.Info().Device == "cpu" && p.CPUStreamRows > 0 && p.CPUStreamRows < n {
 			return []int{p.CPUStreamRows / 4, p.CPUStreamRows}
 		}
 		return []int{n}
@@ -52,7 +55,7 @@ func imagenetScenarios(env *Env, names []string, p Plan) []Scenario {
 			continue
 		}
 		if alignErr != nil {
-			out = append(out, Scenario{Name: "imagenet/align/" + b, Group: GroupStream, Backend: b,
+			out = append(out, bench.Scenario{Name: "imagenet/align/" + b, Group: report.GroupStream, Backend: b,
 				Skip: fmt.Sprintf("synth spec %q: %v", p.ImageNetAlign, alignErr)})
 			continue
 		}
@@ -66,18 +69,18 @@ func imagenetScenarios(env *Env, names []string, p Plan) []Scenario {
 }
 
 // generateScenario times one pass of the stream with no consumer.
-func generateScenario(spec StreamSpec) Scenario {
+func generateScenario(spec synth.TemplateSpec) bench.Scenario {
 	d := spec.D()
-	return Scenario{
-		Name: fmt.Sprintf("imagenet/generate/N=%d,D=%d", spec.N, d), Group: GroupStream,
+	return bench.Scenario{
+		Name: fmt.Sprintf("imagenet/generate/N=%d,D=%d", spec.N, d), Group: report.GroupStream,
 		Params: map[string]any{"n": spec.N, "d": d, "spec": spec.String()},
 		Bytes:  float64(spec.N) * float64(d), FlopModel: "no arithmetic: bytes of pixels generated",
 		Check: "sampled pixels and labels of the pass against the generator's closed form",
-		Setup: func(env *Env, _ backend.Backend) (*Case, error) {
-			st := Stream{Spec: spec}
+		Setup: func(env *bench.Env, _ backend.Backend) (*bench.Case, error) {
+			st := synth.TemplateStream{Spec: spec}
 			var probe []uint8
 			var probeLabels []int
-			c := &Case{}
+			c := &bench.Case{}
 			c.Run = func() error {
 				first := true
 				return data.Each(st, engine.DefaultChunkRows, func(b data.Batch) error {
@@ -109,18 +112,18 @@ func generateScenario(spec StreamSpec) Scenario {
 
 // streamMomentsScenario: engine moments (no labels) over the stream, checked
 // entry by entry against the closed form.
-func streamMomentsScenario(b string, spec StreamSpec, chunkRows int) Scenario {
+func streamMomentsScenario(b string, spec synth.TemplateSpec, chunkRows int) bench.Scenario {
 	d := spec.D()
-	return Scenario{
-		Name: fmt.Sprintf("imagenet/moments/%s/N=%d,D=%d", b, spec.N, d), Group: GroupStream, Backend: b,
+	return bench.Scenario{
+		Name: fmt.Sprintf("imagenet/moments/%s/N=%d,D=%d", b, spec.N, d), Group: report.GroupStream, Backend: b,
 		Params: map[string]any{"n": spec.N, "d": d, "spec": spec.String(), "series": "imagenet_moments", "size": spec.N},
 		Series: "imagenet_moments", Size: float64(spec.N), Exponent: 1,
 		Flops: gramFlops(spec.N, d), Bytes: float64(spec.N) * float64(d), FlopModel: gramModel + " (generation and the Σx pass not counted)",
 		Check: "24 sampled entries of the uncentred XᵀX against exact integer sums recomputed from the stream's closed form",
-		Setup: func(env *Env, be backend.Backend) (*Case, error) {
-			st := Stream{Spec: spec}
+		Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
+			st := synth.TemplateStream{Spec: spec}
 			var stats *engine.Stats
-			c := &Case{}
+			c := &bench.Case{}
 			c.Run = func() error {
 				eng, err := engine.New(engine.Options{Backend: b, Threads: env.Config.Threads, ChunkRows: chunkRows})
 				if err != nil {
@@ -135,7 +138,7 @@ func streamMomentsScenario(b string, spec StreamSpec, chunkRows int) Scenario {
 				return err
 			}
 			c.Check = func() error {
-				for _, pr := range samplePairs(d, 24, 51) {
+				for _, pr := range check.SamplePairs(d, 24, 51) {
 					want := st.GramEntry(pr[0], pr[1])
 					got := stats.Gx.Data[pr[0]*d+pr[1]]
 					// Exact in float64 arithmetic (integer sums below 2⁵³); a
@@ -157,25 +160,25 @@ func streamMomentsScenario(b string, spec StreamSpec, chunkRows int) Scenario {
 
 // streamAlignScenario: the whole alignment on a synth dataset (imagenet64
 // in the suite), image generation included.
-func streamAlignScenario(b string, spec synth.Spec, chunkRows int) Scenario {
+func streamAlignScenario(b string, spec synth.Spec, chunkRows int) bench.Scenario {
 	n, d := spec.N, spec.D()
 	name := spec.Preset
 	if name == "" {
 		name = "synthetic"
 	}
-	return Scenario{
-		Name: fmt.Sprintf("imagenet/align/%s/%s/N=%d,D=%d", b, name, n, d), Group: GroupStream, Backend: b,
+	return bench.Scenario{
+		Name: fmt.Sprintf("imagenet/align/%s/%s/N=%d,D=%d", b, name, n, d), Group: report.GroupStream, Backend: b,
 		Params: map[string]any{"n": n, "d": d, "spec": spec.String(), "series": "imagenet_align", "size": n},
 		Series: "imagenet_align", Size: float64(n), Exponent: 1,
 		Flops: alignFlops(n, d), Bytes: float64(n) * float64(d), FlopModel: alignModel + " (image generation not counted)",
 		Check: "rank = min(N, D) (the images are full rank), curve monotone and ending at 1",
-		Setup: func(env *Env, be backend.Backend) (*Case, error) {
+		Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 			gen, err := synth.New(spec)
 			if err != nil {
-				return nil, Skipf("synth %s: %v", spec, err)
+				return nil, bench.Skipf("synth %s: %v", spec, err)
 			}
 			var curve *engine.Curve
-			c := &Case{Outcome: map[string]any{}}
+			c := &bench.Case{Outcome: map[string]any{}}
 			c.Run = func() error {
 				var err error
 				curve, err = engineAlign(env, b, chunkRows, func() (data.Source, error) { return gen, nil })
@@ -186,7 +189,7 @@ func streamAlignScenario(b string, spec synth.Spec, chunkRows int) Scenario {
 				if want := min(n, d); curve.Rank != want {
 					return fmt.Errorf("rank %d, the synthetic images are full rank %d", curve.Rank, want)
 				}
-				return checkCurve(b, curve.Alignment, curve.Rank, nil, nil, 0, 0)
+				return check.Curve(b, curve.Alignment, curve.Rank, nil, nil, 0, 0)
 			}
 			return c, nil
 		},

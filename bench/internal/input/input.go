@@ -1,4 +1,7 @@
-package bench
+// Package input makes the seeded inputs of reconalign's benchmark suite:
+// every scenario derives its data from a fixed seed, so two runs, on two
+// machines, time the same numbers, and a failed check reproduces.
+package input
 
 import (
 	"math/rand/v2"
@@ -8,14 +11,11 @@ import (
 	"github.com/reconalign/reconalign/backend"
 )
 
-// Seeded inputs. Every scenario derives its data from a fixed seed so that
-// two runs, on two machines, time the same numbers.
-
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6265_6e63_68)) }
 
-// randomChunk is an n×d chunk of the given element type: uniform bytes for
+// Chunk is an n×d chunk of the given element type: uniform bytes for
 // "u8", standard normal values otherwise.
-func randomChunk(dtype string, n, d int, seed uint64) backend.Chunk {
+func Chunk(dtype string, n, d int, seed uint64) backend.Chunk {
 	rng := newRNG(seed)
 	c := backend.Chunk{N: n, D: d}
 	switch dtype {
@@ -41,8 +41,8 @@ func randomChunk(dtype string, n, d int, seed uint64) backend.Chunk {
 	return c
 }
 
-// chunkAt returns x(i, j) of a chunk as float64, for the reference loops.
-func chunkAt(c backend.Chunk) func(i, j int) float64 {
+// At returns x(i, j) of a chunk as float64, for the reference loops.
+func At(c backend.Chunk) func(i, j int) float64 {
 	switch c.DType() {
 	case backend.U8:
 		return func(i, j int) float64 { return float64(c.U8[i*c.D+j]) }
@@ -52,8 +52,8 @@ func chunkAt(c backend.Chunk) func(i, j int) float64 {
 	return func(i, j int) float64 { return c.F64[i*c.D+j] }
 }
 
-// elemBytes is the size of one element of a dtype name.
-func elemBytes(dtype string) float64 {
+// ElemBytes is the size of one element of a dtype name.
+func ElemBytes(dtype string) float64 {
 	switch dtype {
 	case "u8":
 		return 1
@@ -63,8 +63,8 @@ func elemBytes(dtype string) float64 {
 	return 8
 }
 
-// randomGeneral is an r×c matrix of standard normal values.
-func randomGeneral(r, c int, seed uint64) blas64.General {
+// General is an r×c matrix of standard normal values.
+func General(r, c int, seed uint64) blas64.General {
 	m := backend.NewGeneral(r, c)
 	rng := newRNG(seed)
 	for i := range m.Data {
@@ -73,12 +73,12 @@ func randomGeneral(r, c int, seed uint64) blas64.General {
 	return m
 }
 
-// goe is a random symmetric matrix (Gaussian orthogonal ensemble): its
+// GOE is a random symmetric matrix (Gaussian orthogonal ensemble): its
 // eigenvalues spread over a semicircle with no clusters, so a
 // divide-and-conquer solver gets no free deflation and the timing is that
 // of a generic dense problem.
-func goe(n int, seed uint64) blas64.General {
-	a := randomGeneral(n, n, seed)
+func GOE(n int, seed uint64) blas64.General {
+	a := General(n, n, seed)
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
 			v := (a.Data[i*n+j] + a.Data[j*n+i]) / 2
@@ -88,11 +88,11 @@ func goe(n int, seed uint64) blas64.General {
 	return a
 }
 
-// imageLike is an n×d data matrix with a decaying spectrum, as pixels have:
+// ImageLike is an n×d data matrix with a decaying spectrum, as pixels have:
 // column j has scale 1/(1 + 4j/d) and a common offset, so the Gram is full
 // rank with a condition number of a few hundred.
-func imageLike(n, d int, seed uint64) blas64.General {
-	x := randomGeneral(n, d, seed)
+func ImageLike(n, d int, seed uint64) blas64.General {
+	x := General(n, d, seed)
 	for i := 0; i < n; i++ {
 		row := x.Data[i*d : (i+1)*d]
 		for j := range row {

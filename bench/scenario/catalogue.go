@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"fmt"
@@ -8,30 +8,12 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/backend/cuda"
+	"github.com/reconalign/reconalign/bench"
+	"github.com/reconalign/reconalign/bench/internal/check"
+	"github.com/reconalign/reconalign/bench/internal/input"
+	"github.com/reconalign/reconalign/bench/pyref"
+	"github.com/reconalign/reconalign/bench/report"
 )
-
-// Groups: one table of the report each.
-const (
-	GroupCeiling = "gemm"
-	GroupGram    = "gram"
-	GroupEigh    = "eigh"
-	GroupFast    = "fast_gram_eigh"
-	GroupAlign   = "align"
-	GroupScaling = "scaling"
-	GroupDenoise = "denoise"
-	GroupRSVD    = "rsvd"
-	GroupStream  = "imagenet"
-)
-
-// Scaling series and the exponent each should show.
-const (
-	SeriesGramN = "gram_vs_n"
-	SeriesGramD = "gram_vs_d"
-	SeriesEigh  = "eigh_vs_n"
-)
-
-var seriesExponent = map[string]float64{SeriesGramN: 1, SeriesGramD: 2, SeriesEigh: 3}
-var seriesVariable = map[string]string{SeriesGramN: "N", SeriesGramD: "D", SeriesEigh: "n"}
 
 // eighFlops is the model count of a symmetric eigendecomposition with
 // vectors: tridiagonal reduction 4n³/3, divide and conquer at most 4n³/3,
@@ -45,16 +27,15 @@ func gramFlops(n, d int) float64 { return float64(n) * float64(d) * float64(d+1)
 
 const gramModel = "N·D·(D+1): the upper triangle of XᵀX, two flops per multiply-add"
 
-// buildScenarios registers every scenario of the plan for the named backends,
+// scenarios registers every scenario of the plan for the named backends,
 // in the order they run: the ceilings first (fractions need them), then one
 // family after another, backends interleaved at each size.
-func buildScenarios(env *Env, names []string) []Scenario {
-	p := env.Plan
-	var out []Scenario
-	add := func(s ...Scenario) { out = append(out, s...) }
+func (p Plan) scenarios(env *bench.Env, names []string) []bench.Scenario {
+	var out []bench.Scenario
+	add := func(s ...bench.Scenario) { out = append(out, s...) }
 	for _, b := range names {
 		n := p.GemmN
-		if be, err := env.backendFor(b); err == nil && be.Info().Device == "cpu" && p.CPUGemmN > 0 {
+		if be, err := env.Backend(b); err == nil && be.Info().Device == "cpu" && p.CPUGemmN > 0 {
 			n = p.CPUGemmN
 		}
 		add(gemmScenario(b, n))
@@ -63,10 +44,10 @@ func buildScenarios(env *Env, names []string) []Scenario {
 	// backend's rate, from which the larger scenarios' cost is estimated.
 	for _, b := range names {
 		for _, n := range p.ScaleN {
-			add(gramScenario(b, "u8", n, p.ScaleND, SeriesGramN))
+			add(gramScenario(b, "u8", n, p.ScaleND, report.SeriesGramN))
 		}
 		for _, d := range p.ScaleD {
-			add(gramScenario(b, "u8", p.ScaleDN, d, SeriesGramD))
+			add(gramScenario(b, "u8", p.ScaleDN, d, report.SeriesGramD))
 		}
 	}
 	for _, dt := range p.GramDTypes {
@@ -74,8 +55,8 @@ func buildScenarios(env *Env, names []string) []Scenario {
 			s := gramScenario(b, dt, p.GramN, p.GramD, "")
 			if dt == "u8" && p.GramD == p.ScaleND && len(p.ScaleN) > 0 && p.GramN > p.ScaleN[len(p.ScaleN)-1] {
 				// The largest point of the Gram-vs-N series, measured once.
-				s.Params["series"], s.Params["size"] = SeriesGramN, p.GramN
-				s.Series, s.Size, s.Exponent = SeriesGramN, float64(p.GramN), 1
+				s.Params["series"], s.Params["size"] = report.SeriesGramN, p.GramN
+				s.Series, s.Size, s.Exponent = report.SeriesGramN, float64(p.GramN), 1
 			}
 			add(s)
 		}
@@ -85,7 +66,7 @@ func buildScenarios(env *Env, names []string) []Scenario {
 	}
 	// The GPU's other Gram arithmetics, at the same shapes.
 	for _, b := range names {
-		be, err := env.backendFor(b)
+		be, err := env.Backend(b)
 		if err != nil {
 			continue
 		}
@@ -118,31 +99,43 @@ func buildScenarios(env *Env, names []string) []Scenario {
 		add(fashionScenarios(env, names, p.Split)...)
 	}
 	if p.Synthetic != "" {
-		add(syntheticScenarios(env, names, p.Synthetic)...)
+		add(syntheticScenarios(env, names, p.Synthetic, true)...)
 	}
-	add(optionalScenarios(env, names)...)
+	add(p.optionalScenarios(env, names)...)
 	if p.ImageNet.N > 0 {
 		add(imagenetScenarios(env, names, p)...)
+	}
+	for _, spec := range p.EigenPhase {
+		add(eigenPhaseScenarios(names, spec)...)
+	}
+	for _, spec := range p.AlignVsMoments {
+		add(syntheticScenarios(env, names, spec, false)...)
+	}
+	for _, spec := range p.EndToEnd {
+		add(endToEndScenarios(names, spec)...)
+	}
+	for _, set := range p.MomentsFile {
+		add(momentsFileScenarios(names, set)...)
 	}
 	return out
 }
 
 // gemmScenario is the ceiling: C = A·B with square n×n operands.
-func gemmScenario(b string, n int) Scenario {
-	return Scenario{
-		Name: fmt.Sprintf("gemm/%s/n=%d", b, n), Group: GroupCeiling, Backend: b, Ceiling: true,
+func gemmScenario(b string, n int) bench.Scenario {
+	return bench.Scenario{
+		Name: fmt.Sprintf("gemm/%s/n=%d", b, n), Group: report.GroupCeiling, Backend: b, Ceiling: true,
 		Params: map[string]any{"n": n},
 		Flops:  2 * float64(n) * float64(n) * float64(n), Bytes: 3 * 8 * float64(n) * float64(n),
 		FlopModel: "2n³", Check: "64 sampled entries against float64 dot products",
-		Setup: func(env *Env, be backend.Backend) (*Case, error) {
-			a := randomGeneral(n, n, 11)
-			bm := randomGeneral(n, n, 12)
+		Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
+			a := input.General(n, n, 11)
+			bm := input.General(n, n, 12)
 			c := backend.NewGeneral(n, n)
 			u := unitRoundoff(be.Info().Precision)
-			return &Case{
+			return &bench.Case{
 				Run: func() error { return be.Gemm(blas.NoTrans, blas.NoTrans, 1, a, bm, 0, c) },
 				Check: func() error {
-					return checkGemmEntries(c, a, bm, samplePairs(n, 64, 13), u)
+					return check.GemmEntries(c, a, bm, check.SamplePairs(n, 64, 13), u)
 				},
 			}, nil
 		},
@@ -151,21 +144,21 @@ func gemmScenario(b string, n int) Scenario {
 
 // gramScenario times GramAdd of an n×d chunk of the given dtype from zero.
 // With a series name it is a point of a scaling curve.
-func gramScenario(b, dtype string, n, d int, series string) Scenario {
+func gramScenario(b, dtype string, n, d int, series string) bench.Scenario {
 	name := fmt.Sprintf("gram/%s/%s/N=%d,D=%d", b, dtype, n, d)
-	group := GroupGram
+	group := report.GroupGram
 	params := map[string]any{"dtype": dtype, "n": n, "d": d}
-	s := Scenario{Backend: b, Flops: gramFlops(n, d), Bytes: float64(n)*float64(d)*elemBytes(dtype) + 8*float64(d)*float64(d),
+	s := bench.Scenario{Backend: b, Flops: gramFlops(n, d), Bytes: float64(n)*float64(d)*input.ElemBytes(dtype) + 8*float64(d)*float64(d),
 		FlopModel: gramModel}
 	if series != "" {
 		name = fmt.Sprintf("scaling/%s/%s/N=%d,D=%d", b, series, n, d)
-		group = GroupScaling
+		group = report.GroupScaling
 		size := n
-		if series == SeriesGramD {
+		if series == report.SeriesGramD {
 			size = d
 		}
 		params["series"], params["size"] = series, size
-		s.Series, s.Size, s.Exponent = series, float64(size), seriesExponent[series]
+		s.Series, s.Size, s.Exponent = series, float64(size), report.SeriesExponent(series)
 	}
 	s.Name, s.Group, s.Params = name, group, params
 	exactNote := ""
@@ -173,9 +166,9 @@ func gramScenario(b, dtype string, n, d int, series string) Scenario {
 		exactNote = " (exact for integer data in float64)"
 	}
 	s.Check = "48 sampled upper-triangle entries against float64 column dot products" + exactNote
-	s.Setup = func(env *Env, be backend.Backend) (*Case, error) {
+	s.Setup = func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 		v, err := env.Cached(fmt.Sprintf("chunk/%s/%dx%d", dtype, n, d), func() (any, error) {
-			return randomChunk(dtype, n, d, 21), nil
+			return input.Chunk(dtype, n, d, 21), nil
 		})
 		if err != nil {
 			return nil, err
@@ -184,13 +177,13 @@ func gramScenario(b, dtype string, n, d int, series string) Scenario {
 		g := backend.NewGeneral(d, d)
 		u := unitRoundoff(be.Info().Precision)
 		exact := dtype == "u8" && u == 0x1p-53
-		return &Case{
+		return &bench.Case{
 			Run: func() error {
 				clear(g.Data)
 				return be.GramAdd(g, x, nil)
 			},
 			Check: func() error {
-				return checkGramEntries(g, n, chunkAt(x), samplePairs(d, 48, 22), u, exact)
+				return check.GramEntries(g, n, input.At(x), check.SamplePairs(d, 48, 22), u, exact)
 			},
 		}, nil
 	}
@@ -200,15 +193,15 @@ func gramScenario(b, dtype string, n, d int, series string) Scenario {
 // gpuPrecisionScenario is gramScenario on the cuda backend switched to
 // another arithmetic for the Gram (restored to FP64 afterwards); the check's
 // tolerance follows the precision the backend then declares.
-func gpuPrecisionScenario(b string, prec cuda.Precision, dtype string, n, d int) Scenario {
+func gpuPrecisionScenario(b string, prec cuda.Precision, dtype string, n, d int) bench.Scenario {
 	s := gramScenario(b, dtype, n, d, "")
 	s.Name = fmt.Sprintf("gram/%s/%s@%s/N=%d,D=%d", b, dtype, prec, n, d)
 	s.Params = map[string]any{"dtype": dtype, "n": n, "d": d, "precision": string(prec)}
 	setup := s.Setup
-	s.Setup = func(env *Env, be backend.Backend) (*Case, error) {
+	s.Setup = func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 		gpu, ok := be.(*cuda.Backend)
 		if !ok {
-			return nil, Skipf("%s is not the cuda backend", b)
+			return nil, bench.Skipf("%s is not the cuda backend", b)
 		}
 		if err := gpu.SetPrecision(prec); err != nil {
 			return nil, err
@@ -224,50 +217,50 @@ func gpuPrecisionScenario(b string, prec cuda.Precision, dtype string, n, d int)
 	return s
 }
 
-func pyGramScenario(dtype string, n, d int) Scenario {
-	s := Scenario{
-		Name: fmt.Sprintf("gram/numpy/%s/N=%d,D=%d", dtype, n, d), Group: GroupGram,
+func pyGramScenario(dtype string, n, d int) bench.Scenario {
+	s := bench.Scenario{
+		Name: fmt.Sprintf("gram/numpy/%s/N=%d,D=%d", dtype, n, d), Group: report.GroupGram,
 		Params: map[string]any{"dtype": dtype, "n": n, "d": d},
-		Flops:  gramFlops(n, d), Bytes: float64(n)*float64(d)*elemBytes(dtype) + 8*float64(d)*float64(d),
+		Flops:  gramFlops(n, d), Bytes: float64(n)*float64(d)*input.ElemBytes(dtype) + 8*float64(d)*float64(d),
 		FlopModel: gramModel + "; NumPy converts to float64 inside the timer, as GramAdd does",
 		Check:     "NumPy's own check: 32 sampled entries against column dot products",
 	}
-	return pyScenario(s, pyTask{"kind": "gram", "n": n, "d": d, "dtype": dtype, "seed": 21}, nil)
+	return bench.Reference(s, pyref.Task{"kind": "gram", "n": n, "d": d, "dtype": dtype, "seed": 21}, nil)
 }
 
 // eighScenario times all eigenpairs of a random symmetric n×n matrix.
-func eighScenario(b string, n int) Scenario {
-	return Scenario{
-		Name: fmt.Sprintf("eigh/%s/n=%d", b, n), Group: GroupEigh, Backend: b,
-		Params: map[string]any{"n": n, "series": SeriesEigh, "size": n},
-		Series: SeriesEigh, Size: float64(n), Exponent: 3,
+func eighScenario(b string, n int) bench.Scenario {
+	return bench.Scenario{
+		Name: fmt.Sprintf("eigh/%s/n=%d", b, n), Group: report.GroupEigh, Backend: b,
+		Params: map[string]any{"n": n, "series": report.SeriesEigh, "size": n},
+		Series: report.SeriesEigh, Size: float64(n), Exponent: 3,
 		Flops: eighFlops(n), Bytes: 16 * float64(n) * float64(n), FlopModel: eighModel,
 		Check: "descending order, Σλ = tr A, Σλ² = ‖A‖_F², and for 8 sampled pairs the residual ‖Av−λv‖, norms and orthogonality",
-		Setup: func(env *Env, be backend.Backend) (*Case, error) {
-			v, _ := env.Cached(fmt.Sprintf("goe/%d", n), func() (any, error) { return goe(n, 31), nil })
+		Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
+			v, _ := env.Cached(fmt.Sprintf("goe/%d", n), func() (any, error) { return input.GOE(n, 31), nil })
 			a := v.(blas64.General)
 			work := backend.NewGeneral(n, n)
 			var w []float64
 			u := unitRoundoff(be.Info().Precision)
-			return &Case{
+			return &bench.Case{
 				Run: func() error {
 					copy(work.Data, a.Data)
 					var err error
 					w, err = be.SymEig(work, true)
 					return err
 				},
-				Check: func() error { return checkSymEig(a, w, work, sampleCols(n, 8, 32), u) },
+				Check: func() error { return check.SymEig(a, w, work, check.SampleCols(n, 8, 32), u) },
 			}, nil
 		},
 	}
 }
 
-func pyEighScenario(n int) Scenario {
-	s := Scenario{
-		Name: fmt.Sprintf("eigh/numpy/n=%d", n), Group: GroupEigh,
+func pyEighScenario(n int) bench.Scenario {
+	s := bench.Scenario{
+		Name: fmt.Sprintf("eigh/numpy/n=%d", n), Group: report.GroupEigh,
 		Params: map[string]any{"n": n},
 		Flops:  eighFlops(n), Bytes: 16 * float64(n) * float64(n), FlopModel: eighModel,
 		Check: "NumPy's own check: Σλ = tr A and three residuals",
 	}
-	return pyScenario(s, pyTask{"kind": "eigh", "n": n, "seed": 31}, nil)
+	return bench.Reference(s, pyref.Task{"kind": "eigh", "n": n, "seed": 31}, nil)
 }

@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"fmt"
@@ -110,6 +110,10 @@ func Markdown(rep *Report, dir string) string {
 		"`rsvd.TopK` (subspace iteration, load included, uncentred) against scikit-learn's `randomized_svd` with the same k, oversampling and power iterations.")
 	writeGroup(&b, rep, GroupStream, "ImageNet-64-sized stream",
 		"Synthetic data generated on the fly (nothing stored): N = 1,281,167 × D = 12,288 uint8 on GPU backends, a prefix on CPU backends.")
+	writeEigenPhase(&b, rep)
+	writeEndToEnd(&b, rep)
+	writeGroup(&b, rep, GroupMoments, "The moments file: one process against a Beam pipeline",
+		"`reconalign moments` on every shard of a set, against `reconalign-beam --runner=prism` (Beam's in-process runner) on the same shards; both are child processes timed from start to exit, and their moments files must hold identical arrays.")
 	writeSkipsAndFailures(&b, rep)
 	writeMethod(&b, rep)
 	w("%s%s -->\n", markEnd, key)
@@ -234,13 +238,16 @@ func who(r Result) string {
 		return r.Backend
 	}
 	_, w, _ := splitName(r.Name)
-	return w + " (Python)"
+	if r.Measured == "python" {
+		return w + " (Python)"
+	}
+	return w
 }
 
 func writeCeilings(b *strings.Builder, rep *Report) {
 	var rows [][]string
 	for _, r := range rep.Results {
-		if r.Group == GroupCeiling && ok(r) {
+		if r.Group == GroupCeiling && r.OK() {
 			rows = append(rows, []string{r.Backend, fmt.Sprint(r.Params["n"]), fmtSeconds(r.Seconds.Median), spread(r), fmt.Sprint(r.Repeats), gflops(r), coresBusy(r)})
 		}
 	}
@@ -275,7 +282,7 @@ func refsOf(rep *Report, r Result) string {
 func writeGroup(b *strings.Builder, rep *Report, group, title, intro string) {
 	var rows [][]string
 	for _, r := range rep.Results {
-		if r.Group != group || !ok(r) {
+		if r.Group != group || !r.OK() {
 			continue
 		}
 		_, _, rest := splitName(r.Name)
@@ -291,7 +298,7 @@ func writeGroup(b *strings.Builder, rep *Report, group, title, intro string) {
 func writeAlign(b *strings.Builder, rep *Report) {
 	var rows [][]string
 	for _, r := range rep.Results {
-		if r.Group != GroupAlign || !ok(r) {
+		if r.Group != GroupAlign || !r.OK() {
 			continue
 		}
 		route := fmt.Sprint(r.Params["route"])
@@ -334,13 +341,68 @@ func writeRoutes(b *strings.Builder, rep *Report) {
 	for _, c := range rep.Routes {
 		auto := rep.Find(fmt.Sprintf("fast_gram_eigh/%s/%s/N=%d,D=%d", c.Backend, RouteAuto, c.N, c.D))
 		autoTime := "–"
-		if auto != nil && ok(*auto) {
+		if auto != nil && auto.OK() {
 			autoTime = fmtSeconds(auto.Seconds.Median)
 		}
 		rows = append(rows, []string{c.Backend, fmt.Sprint(c.N), fmt.Sprint(c.D), fmt.Sprintf("%.3g", float64(c.N)/float64(c.D)),
 			fmtSeconds(c.Direct), fmtSeconds(c.Dual), c.Winner, fmt.Sprintf("%s (%s)", c.Auto, autoTime), c.Agrees})
 	}
 	table(b, []string{"backend", "N", "D", "N/D", "direct", "dual", "faster", "engine's choice (its time)", "picks the faster"}, rows)
+}
+
+// writeEigenPhase pairs the two routes of the eigen phase per backend and
+// shape.
+func writeEigenPhase(b *strings.Builder, rep *Report) {
+	var rows [][]string
+	for _, r := range rep.Results {
+		if r.Group != GroupEigenPhase || r.Params["route"] != RouteVectors || !r.OK() {
+			continue
+		}
+		proj, speedup := "–", "–"
+		for _, c := range rep.Comparisons {
+			if c.Reference != r.Name {
+				continue
+			}
+			if p := rep.Find(c.Subject); p != nil && p.OK() {
+				proj, speedup = fmtSeconds(p.Seconds.Median)+" ("+spread(*p)+")", fmt.Sprintf("%.2f×", c.Ratio)
+			}
+		}
+		rows = append(rows, []string{r.Backend, fmt.Sprint(r.Params["d"]), fmt.Sprint(r.Params["c"]),
+			fmtSeconds(r.Seconds.Median) + " (" + spread(r) + ")", proj, speedup, coresBusy(r)})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("### The eigen phase: projections without eigenvectors\n\n")
+	b.WriteString("All eigenvalues of the D×D Gram of a dataset's moments and the projections P = M·U of its C rows M = YᵀX, " +
+		"by the full eigendecomposition with vectors (dsyevd on openblas) followed by the C×D GEMM, and by the projection route, " +
+		"which never forms U. Speed-up > 1: the projection route is faster.\n\n")
+	table(b, []string{"backend", "D", "C", "vectors + GEMM (min – max)", "projection (min – max)", "speed-up", "cores busy (vectors)"}, rows)
+}
+
+// writeEndToEnd lists whole commands run as child processes, with the peak
+// memory of each.
+func writeEndToEnd(b *strings.Builder, rep *Report) {
+	var rows [][]string
+	for _, r := range rep.Results {
+		if r.Group != GroupEndToEnd || !r.OK() {
+			continue
+		}
+		peak := "–"
+		if r.PeakRSSBytes > 0 {
+			peak = fmtBytes(r.PeakRSSBytes)
+		}
+		_, _, rest := splitName(r.Name)
+		rows = append(rows, []string{rest, who(r), fmt.Sprint(r.Outcome["route"]), fmtSeconds(r.Seconds.Median), spread(r),
+			fmt.Sprint(r.Repeats), peak, coresBusy(r)})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("### End to end in a child process, with peak memory\n\n")
+	b.WriteString("The command a user types, run as a child process from start to exit (generation of the synthetic images included); " +
+		"peak memory is the child's peak resident set (getrusage's maxrss).\n\n")
+	table(b, []string{"case", "backend", "route", "median", "min – max", "repeats", "peak memory", "cores busy"}, rows)
 }
 
 func writeScaling(b *strings.Builder, rep *Report, dir string) {
@@ -395,12 +457,16 @@ func writeMethod(b *strings.Builder, rep *Report) {
 	if w := rep.Timing.Warmup - 1; w > 0 {
 		warm = fmt.Sprintf("then up to %d more warm-up run(s) (none when one run is long), ", w)
 	}
+	single := ""
+	if rep.Timing.SingleRunAbove > 0 {
+		single = fmt.Sprintf("A run of %.0f s or more is timed as it is checked and is then the scenario's only run. ", rep.Timing.SingleRunAbove)
+	}
 	fmt.Fprintf(b, "- Each scenario runs once untimed and its answer is checked against a reference (below); %s"+
-		"then %d to %d timed runs (as many as fit in about %.0f s, never past %.0f s for the scenario), and the check again. "+
+		"then %d to %d timed runs (as many as fit in about %.0f s, never past %.0f s for the scenario), and the check again. %s"+
 		"Times are wall-clock medians with the fastest and slowest run; \"cores busy\" is process CPU time over wall time. "+
 		"Go's garbage collector runs before each timed run, outside the timer. A scenario whose estimated cost (extrapolated "+
 		"from a smaller size, or from its backend's best rate so far) exceeds the limit is listed as not measured.\n",
-		warm, rep.Timing.MinRepeats, rep.Timing.MaxRepeats, rep.Timing.BudgetS, rep.Timing.MaxScenario)
+		warm, rep.Timing.MinRepeats, rep.Timing.MaxRepeats, rep.Timing.BudgetS, rep.Timing.MaxScenario, single)
 	b.WriteString("- GFLOP/s divide a model count of the operation's useful work by the median time (so different algorithms for the " +
 		"same job are compared on the same count); the counts and the checks are:\n\n")
 	seen := map[string]bool{}
@@ -428,4 +494,21 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// envLine renders the BLAS environment for the markdown header.
+func envLine(env map[string]string) string {
+	if len(env) == 0 {
+		return "none set"
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + env[k]
+	}
+	return strings.Join(parts, " ")
 }

@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"encoding/json"
@@ -14,9 +14,9 @@ import (
 // field is removed or changes meaning; adding a field keeps it.
 const SchemaVersion = 1
 
-// Report is one run of the suite: the machine, the software, every
+// Report is one run of a suite: the machine, the software, every
 // scenario's result and what was derived from them. Its JSON form is the
-// schema documented in doc.go.
+// schema documented in the package comment.
 type Report struct {
 	SchemaVersion int       `json:"schema_version"`
 	Tool          string    `json:"tool"`
@@ -44,13 +44,16 @@ type Report struct {
 	Failures int `json:"failures"`
 }
 
-// Timing is the suite's timing policy (see Plan).
+// Timing is the suite's timing policy (bench.Policy).
 type Timing struct {
 	Warmup      int     `json:"warmup"`
 	MinRepeats  int     `json:"min_repeats"`
 	MaxRepeats  int     `json:"max_repeats"`
 	BudgetS     float64 `json:"budget_s"`
 	MaxScenario float64 `json:"max_scenario_s"`
+	// SingleRunAbove: a checked run at least this long is the scenario's
+	// only timed run (0: never).
+	SingleRunAbove float64 `json:"single_run_above_s,omitempty"`
 }
 
 // Machine is the hardware the run measured.
@@ -171,6 +174,10 @@ type Result struct {
 	// Measured says who held the stopwatch: "go" or "python" (the NumPy
 	// references time themselves, interpreter start-up excluded).
 	Measured string `json:"measured,omitempty"`
+	// PeakRSSBytes is the largest peak resident memory of the process that
+	// did the work, over the runs: set by scenarios that run it as a child
+	// process, so the number is that process's alone.
+	PeakRSSBytes uint64 `json:"peak_rss_bytes,omitempty"`
 }
 
 // Summary is the spread of the timed repeats, in seconds.
@@ -217,6 +224,64 @@ type Comparison struct {
 	Ratio     float64 `json:"ratio"`
 }
 
+// Size is the result's place on its scaling series (params "size"), or 0.
+func (r Result) Size() float64 {
+	switch v := r.Params["size"].(type) {
+	case int:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+// OK reports whether r was checked and timed.
+func (r Result) OK() bool { return r.Status == StatusOK && r.Seconds != nil && r.Seconds.Median > 0 }
+
+// Line is the one-line progress note of a result.
+func (r Result) Line() string {
+	switch r.Status {
+	case StatusSkip:
+		return fmt.Sprintf("skip  %-52s %s", r.Name, r.Reason)
+	case StatusFail:
+		return fmt.Sprintf("FAIL  %-52s %s", r.Name, r.Reason)
+	}
+	s := fmt.Sprintf("ok    %-52s %9s  [%s … %s] ×%d", r.Name, fmtSeconds(r.Seconds.Median), fmtSeconds(r.Seconds.Min), fmtSeconds(r.Seconds.Max), r.Repeats)
+	if r.GFlops > 0 {
+		s += fmt.Sprintf("  %7.1f GFLOP/s", r.GFlops)
+	}
+	if r.CeilingFraction > 0 {
+		s += fmt.Sprintf("  %3.0f%% of ceiling", 100*r.CeilingFraction)
+	}
+	if r.PeakRSSBytes > 0 {
+		s += "  peak " + fmtBytes(r.PeakRSSBytes)
+	}
+	return s
+}
+
+// fmtSeconds prints a duration with three significant digits.
+func fmtSeconds(s float64) string {
+	switch {
+	case s >= 100:
+		return fmt.Sprintf("%.0f s", s)
+	case s >= 1:
+		return fmt.Sprintf("%.3g s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.3g ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.3g µs", s*1e6)
+	}
+}
+
+// fmtBytes prints a memory size in GB or MB (10⁹, 10⁶ bytes: the units
+// of the project's memory goals).
+func fmtBytes(b uint64) string {
+	if b >= 1e9 {
+		return fmt.Sprintf("%.2f GB", float64(b)/1e9)
+	}
+	return fmt.Sprintf("%.0f MB", float64(b)/1e6)
+}
+
 // Find returns the result with the given name, or nil.
 func (r *Report) Find(name string) *Result {
 	for i := range r.Results {
@@ -253,7 +318,7 @@ func ReadJSON(path string) (*Report, error) {
 }
 
 // writeFile writes through a temporary file and a rename, so a reader never
-// sees half a report.
+// sees half a report or half a markdown file.
 func writeFile(path string, b []byte) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -262,9 +327,11 @@ func writeFile(path string, b []byte) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

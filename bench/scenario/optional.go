@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"encoding/json"
@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/bench"
+	"github.com/reconalign/reconalign/bench/internal/check"
+	"github.com/reconalign/reconalign/bench/pyref"
+	"github.com/reconalign/reconalign/bench/report"
 	"github.com/reconalign/reconalign/closedform"
 	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/engine"
@@ -18,11 +22,24 @@ import (
 // Both start from Fashion-MNIST moments computed (untimed) in their setup.
 
 // fmnistStats loads a Fashion-MNIST split into finalized moments once per run.
-func fmnistStats(env *Env, be backend.Backend, split string, center bool) (*engine.Stats, error) {
-	v, err := env.Cached(fmt.Sprintf("fmnist-stats/%s/%v", split, center), func() (any, error) {
+func fmnistStats(env *bench.Env, be backend.Backend, split string, center bool) (*engine.Stats, error) {
+	return cachedStats(env, fmt.Sprintf("fmnist-stats/%s/%v", split, center), center, func() (data.Source, error) {
 		src, err := data.FashionMNIST(env.Config.FashionMNISTDir, split)
 		if err != nil {
-			return nil, Skipf("Fashion-MNIST: %v", err)
+			return nil, bench.Skipf("Fashion-MNIST: %v", err)
+		}
+		return src, nil
+	})
+}
+
+// cachedStats are the finalized moments of the source open gives, computed
+// once per run under key (untimed) with the pure-Go backend (its exact
+// uint8 Gram, and no dependence on the backends being measured).
+func cachedStats(env *bench.Env, key string, center bool, open func() (data.Source, error)) (*engine.Stats, error) {
+	v, err := env.Cached(key, func() (any, error) {
+		src, err := open()
+		if err != nil {
+			return nil, err
 		}
 		eng, err := engine.New(engine.Options{Backend: "gonum", Threads: env.Config.Threads})
 		if err != nil {
@@ -41,33 +58,20 @@ func fmnistStats(env *Env, be backend.Backend, split string, center bool) (*engi
 	return v.(*engine.Stats), nil
 }
 
-// Fig7Grid returns the paper's Figure 7 settings: drop probabilities
-// linspace(0, 0.99, steps) for each square patch size.
-func Fig7Grid(shape data.Shape, patches []int, steps int) []closedform.Mask {
-	var out []closedform.Mask
-	for _, ps := range patches {
-		for i := 0; i < steps; i++ {
-			p := 0.99 * float64(i) / float64(max(steps-1, 1))
-			out = append(out, closedform.Mask{Shape: shape, PatchH: ps, PatchW: ps, P: p})
-		}
-	}
-	return out
-}
-
 // denoiseScenario times closedform.DenoiseGrid over the Figure 7 grid plus
 // one Gaussian noise, on centred Fashion-MNIST moments, norm scale.
-func denoiseScenario(b, split, grid string, masks []closedform.Mask) Scenario {
+func denoiseScenario(b, split, grid string, masks []closedform.Mask) bench.Scenario {
 	const d = 784
 	pencils := len(masks) + 1
-	return Scenario{
-		Name: fmt.Sprintf("denoise/%s/%s/fmnist-%s", b, grid, split), Group: GroupDenoise, Backend: b,
+	return bench.Scenario{
+		Name: fmt.Sprintf("denoise/%s/%s/fmnist-%s", b, grid, split), Group: report.GroupDenoise, Backend: b,
 		Params:   map[string]any{"dataset": "fmnist-" + split, "masks": maskList(masks), "pencils": pencils, "d": d},
-		RateFrom: GroupEigh,
+		RateFrom: report.GroupEigh,
 		Flops:    float64(pencils) * 9 * d * d * d, Bytes: float64(pencils) * 3 * 8 * d * d,
 		FlopModel: "9D³ per pencil: whitened pencil forming 2D³, its generalized eigendecomposition ≈ 7D³ (Cholesky, two triangular solves, eigh)",
 		Check: "Corollary 3.1 (Gaussian noise leaves the curve unchanged), p = 0 equals the clean curve, " +
 			"and the pencil residual ‖s²Gx²v − μ(Gx∘Q)v‖ of three encoder directions of one mask in feature space",
-		Setup: func(env *Env, be backend.Backend) (*Case, error) {
+		Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 			st, err := fmnistStats(env, be, split, true)
 			if err != nil {
 				return nil, err
@@ -84,7 +88,7 @@ func denoiseScenario(b, split, grid string, masks []closedform.Mask) Scenario {
 			opt := closedform.DenoiseOptions{Align: engine.AlignOptions{Center: true, Scale: engine.ScaleNorm}}
 			var clean *engine.Curve
 			var res []*closedform.DenoiseResult
-			c := &Case{}
+			c := &bench.Case{}
 			c.Run = func() error {
 				var err error
 				clean, res, err = closedform.DenoiseGrid(be, rg, noises, opt)
@@ -92,10 +96,10 @@ func denoiseScenario(b, split, grid string, masks []closedform.Mask) Scenario {
 			}
 			c.Check = func() error {
 				gauss := res[len(res)-1].Curve.Alignment
-				if err := closeSlices("Gaussian σ=25 vs clean", gauss, clean.Alignment, 1e-8); err != nil {
+				if err := check.Close("Gaussian σ=25 vs clean", gauss, clean.Alignment, 1e-8); err != nil {
 					return err
 				}
-				if err := closeSlices("mask p=0 vs clean", res[0].Curve.Alignment, clean.Alignment, 1e-8); err != nil {
+				if err := check.Close("mask p=0 vs clean", res[0].Curve.Alignment, clean.Alignment, 1e-8); err != nil {
 					return err
 				}
 				// A mask of the middle of the grid, checked in feature space.
@@ -130,33 +134,21 @@ func fig7Subset(shape data.Shape) []closedform.Mask {
 // denoiseReference times the masks (plus the Gaussian noise) by the route of
 // the paper's code (SciPy's generalized eigh per setting, then a QR of the
 // N×D features), once.
-func denoiseReference(env *Env, split, grid string, masks []closedform.Mask) Scenario {
+func denoiseReference(env *bench.Env, split, grid string, masks []closedform.Mask) bench.Scenario {
 	const d = 784
 	pencils := len(masks) + 1
 	dir := env.Config.FashionMNISTDir
 	prefix := map[string]string{"train": "train", "test": "t10k"}[split]
-	task := pyTask{"kind": "denoise", "images": filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"),
+	task := pyref.Task{"kind": "denoise", "images": filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"),
 		"labels": filepath.Join(dir, prefix+"-labels-idx1-ubyte.gz"), "masks": maskList(masks), "sigma": 25,
 		"warmup": 0, "min_repeats": 1, "max_repeats": 1}
-	return pyScenario(Scenario{
-		Name: fmt.Sprintf("denoise/scipy/%s/fmnist-%s", grid, split), Group: GroupDenoise,
+	return bench.Reference(bench.Scenario{
+		Name: fmt.Sprintf("denoise/scipy/%s/fmnist-%s", grid, split), Group: report.GroupDenoise,
 		Params:    map[string]any{"dataset": "fmnist-" + split, "masks": maskList(masks), "pencils": pencils, "d": d},
 		Flops:     float64(pencils) * 9 * d * d * d,
 		FlopModel: "counted as the engine's 9D³ per pencil; the reference also multiplies Xc·V and takes a QR of the N×D features per setting",
 		Check:     "the reference's own Corollary 3.1: its Gaussian and p = 0 curves agree (1e-6)",
 	}, task, nil)
-}
-
-func closeSlices(name string, got, want []float64, tol float64) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("%s: %d values, want %d", name, len(got), len(want))
-	}
-	for i := range got {
-		if d := math.Abs(got[i] - want[i]); !(d <= tol) {
-			return fmt.Errorf("%s: value %d is %.12g, want %.12g", name, i+1, got[i], want[i])
-		}
-	}
-	return nil
 }
 
 // checkPencil verifies s²·Gx·Gx·v = μ·G·v for the leading k encoder
@@ -178,9 +170,9 @@ func checkPencil(be backend.Backend, rg *closedform.Range, st *engine.Stats, m c
 		for i := 0; i < d; i++ {
 			col[i] = v.Data[i*v.Stride+j]
 		}
-		symMulVec(st.Gx, col, t)
-		symMulVec(st.Gx, t, a)
-		symMulVec(mom.G, col, g)
+		check.SymMulVec(st.Gx, col, t)
+		check.SymMulVec(st.Gx, t, a)
+		check.SymMulVec(mom.G, col, g)
 		mu := r.Eigenvalues[j]
 		res, scale := 0.0, 0.0
 		for i := range a {
@@ -198,14 +190,14 @@ func checkPencil(be backend.Backend, rg *closedform.Range, st *engine.Stats, m c
 // memory as uint8 (load timed, as scikit-learn's side loads it too), checked against
 // NumPy's full eigh of the same Gram, with scikit-learn's randomized_svd as
 // the timing reference.
-func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
+func rsvdScenarios(env *bench.Env, names []string, split string, k int) []bench.Scenario {
 	n := map[string]int{"train": 60000, "test": 10000}[split]
 	const d = 784
 	opt := rsvd.Options{K: k, Oversample: 10, PowerIters: 2, Center: false, Seed: 1}
 	passes := opt.PowerIters + 2
 	flops := float64(passes) * 4 * float64(n) * d * float64(k+opt.Oversample)
 	model := fmt.Sprintf("nominal: %d streamed passes × 4·N·D·(K+p) (X·R and Xᵀ(X·R)); at this D TopK forms the Gram in one pass instead, so the rate is effective", passes)
-	exact := func(env *Env) ([]float64, error) {
+	exact := func(env *bench.Env) ([]float64, error) {
 		v, err := env.Cached("fmnist-exact-eigenvalues/"+split, func() (any, error) {
 			st, err := fmnistStats(env, nil, split, false)
 			if err != nil {
@@ -222,20 +214,20 @@ func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
 		}
 		return v.([]float64), nil
 	}
-	var out []Scenario
+	var out []bench.Scenario
 	for _, b := range names {
-		out = append(out, Scenario{
-			Name: fmt.Sprintf("rsvd/%s/top%d/fmnist-%s", b, k, split), Group: GroupRSVD, Backend: b,
+		out = append(out, bench.Scenario{
+			Name: fmt.Sprintf("rsvd/%s/top%d/fmnist-%s", b, k, split), Group: report.GroupRSVD, Backend: b,
 			Params: map[string]any{"dataset": "fmnist-" + split, "k": k, "oversample": opt.Oversample, "power_iters": opt.PowerIters, "n": n, "d": d},
 			Flops:  flops, Bytes: float64(passes) * float64(n) * d, FlopModel: model,
 			Check: "every exact eigenvalue (full eigh of XᵀX) inside the method's own a-posteriori interval [λ̂, λ̂+error bound]",
-			Setup: func(env *Env, be backend.Backend) (*Case, error) {
+			Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 				want, err := exact(env)
 				if err != nil {
 					return nil, err
 				}
 				var res *rsvd.Result
-				c := &Case{Outcome: map[string]any{}}
+				c := &bench.Case{Outcome: map[string]any{}}
 				c.Run = func() error {
 					// Like scikit-learn, which is given the loaded matrix: load
 					// once (timed), then every pass reads memory, where the
@@ -244,11 +236,7 @@ func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
 					if err != nil {
 						return err
 					}
-					x, labels, err := data.Load(src)
-					if err != nil {
-						return err
-					}
-					mem, err := data.FromMatrix(x, labels, src.Meta().Shape)
+					mem, err := inMemory(src)
 					if err != nil {
 						return err
 					}
@@ -273,10 +261,10 @@ func rsvdScenarios(env *Env, names []string, split string, k int) []Scenario {
 	}
 	dir := env.Config.FashionMNISTDir
 	prefix := map[string]string{"train": "train", "test": "t10k"}[split]
-	task := pyTask{"kind": "rsvd", "images": filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"), "rank": k,
+	task := pyref.Task{"kind": "rsvd", "images": filepath.Join(dir, prefix+"-images-idx3-ubyte.gz"), "rank": k,
 		"oversamples": opt.Oversample, "iters": opt.PowerIters}
-	out = append(out, pyScenario(Scenario{
-		Name: fmt.Sprintf("rsvd/sklearn/top%d/fmnist-%s", k, split), Group: GroupRSVD,
+	out = append(out, bench.Reference(bench.Scenario{
+		Name: fmt.Sprintf("rsvd/sklearn/top%d/fmnist-%s", k, split), Group: report.GroupRSVD,
 		Params: map[string]any{"dataset": "fmnist-" + split, "k": k, "oversample": opt.Oversample, "power_iters": opt.PowerIters, "n": n, "d": d},
 		Flops:  flops, Bytes: float64(passes) * float64(n) * d, FlopModel: model,
 		Check: "scikit-learn's randomized_svd, load included; a sanity check of the reference: its top-10 σ² within 1% of the exact eigenvalues (a randomized method with 2 power iterations is not exact)",
@@ -312,15 +300,14 @@ func gonumBackend() backend.Backend {
 
 // optionalScenarios registers the denoising grid and the randomized SVD on
 // the plan's Fashion-MNIST split.
-func optionalScenarios(env *Env, names []string) []Scenario {
-	p := env.Plan
-	var out []Scenario
+func (p Plan) optionalScenarios(env *bench.Env, names []string) []bench.Scenario {
+	var out []bench.Scenario
 	if p.Split == "" {
 		return nil
 	}
 	if len(p.DenoisePatches) > 0 {
 		shape := data.Shape{H: 28, W: 28, C: 1, Layout: data.HWC}
-		grid, subset := Fig7Grid(shape, p.DenoisePatches, p.DenoiseSteps), fig7Subset(shape)
+		grid, subset := fig7Grid(shape, p.DenoisePatches, p.DenoiseSteps), fig7Subset(shape)
 		for _, b := range names {
 			out = append(out, denoiseScenario(b, p.Split, "fig7", grid), denoiseScenario(b, p.Split, "fig7-subset", subset))
 		}

@@ -1,0 +1,31 @@
+package scenario
+
+import (
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// Where routines still being written elsewhere plug into the suite. Until
+// one lands, the scenarios that need it are skipped with the reason, and the
+// rest of the comparison (the reference side) is measured already.
+
+// eigenProjection is the eigen phase without eigenvectors (the eigen-phase
+// issue): all eigenvalues of the symmetric a (D×D; only its upper triangle
+// may be read, and a may be overwritten), descending, and P = M·U (C×D),
+// column j the projections of m's rows on the unit eigenvector of the j-th
+// eigenvalue (each column up to sign). Plug package spectral's routine in
+// here, adapted to this signature (the order of the values and the layout
+// of P). nil: the eigen_phase projection scenarios are skipped.
+var eigenProjection func(be backend.Backend, a, m blas64.General) (values []float64, p blas64.General, err error)
+
+// The Beam pipeline of the moments-file issue: reconalign-beam, built by
+// `make beam` into bin/ next to reconalign (or found on PATH), run as
+//
+//	reconalign-beam --data GLOB --labels GLOB --out FILE.npz beamArgs...
+//
+// and `reconalign moments --data GLOB --labels GLOB --out FILE.npz` as the
+// single-process side. Either missing: its scenarios are skipped.
+const beamBinary = "reconalign-beam"
+
+var beamArgs = []string{"--runner=prism"}
