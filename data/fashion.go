@@ -46,7 +46,7 @@ func FashionMNIST(dir, split string) (Source, error) {
 	if len(l) != x.Meta().N {
 		return nil, fmt.Errorf("label count mismatch: %s holds %d labels but %s holds %d images", labels, len(l), images, x.Meta().N)
 	}
-	src, err := Labeled(x, l)
+	src, err := Labeled(named{x, labels}, l)
 	if err != nil {
 		return nil, err
 	}
