@@ -86,7 +86,7 @@ principal directions, for every k up to the rank.`,
 			return err
 		}
 		meta := src.Meta()
-		info := eng.Backend().Info()
+		info := curve.Backend
 		rep := alignReport{
 			Data: df.name(), Labels: df.labels, N: meta.N, D: meta.D, Classes: max(meta.Classes, meta.Targets),
 			ImageShape: meta.Shape.String(), Backend: info.Name, Device: info.Device,

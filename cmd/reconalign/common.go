@@ -9,6 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/engine"
 )
 
@@ -121,4 +122,14 @@ func alignOptions(center bool, form, scale, norm string, rtol float64) (engine.A
 		return opt, fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
 	}
 	return opt, nil
+}
+
+// heldBackend opens the engine's CPU backend for the steps that still take a
+// backend directly (until they route through the engine themselves).
+func heldBackend(eng *engine.Engine) backend.Backend {
+	be, err := backend.Open(eng.BackendFor(engine.OpMoments, engine.Shape{}), backend.Options{Threads: eng.Options().Threads})
+	if err != nil {
+		panic(err)
+	}
+	return be
 }

@@ -135,7 +135,7 @@ patches 1x1, 2x2 and 4x4, centred data, the "norm" scale.`,
 			return err
 		}
 		defer eng.Close()
-		be := eng.Backend()
+		be := heldBackend(eng)
 		m, err := eng.Moments(src)
 		if err != nil {
 			return err

@@ -53,7 +53,7 @@ func main() {
 		pprof.StopCPUProfile() // also when the command failed
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "reconalign:", err)
+		fmt.Fprintln(os.Stderr, "reconalign:", explain(err))
 		os.Exit(1)
 	}
 }

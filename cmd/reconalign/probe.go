@@ -164,13 +164,13 @@ func trainSpectrum(src data.Source, rtol float64) (*closedform.Spectrum, backend
 		if err != nil {
 			return nil, err
 		}
-		return closedform.NewSpectrum(eng.Backend(), st, rtol)
+		return closedform.NewSpectrum(heldBackend(eng), st, rtol)
 	}()
 	if err != nil {
 		eng.Close()
 		return nil, nil, nil, fmt.Errorf("%s: %w", src.Meta().Name, err)
 	}
-	return spec, eng.Backend(), func() { eng.Close() }, nil
+	return spec, heldBackend(eng), func() { eng.Close() }, nil
 }
 
 func printProbe(r probeReport) {

@@ -107,7 +107,7 @@ chunk, never all held in memory.`,
 				return err
 			}
 			defer eng.Close()
-			be := eng.Backend()
+			be := heldBackend(eng)
 			opt := rsvd.Options{K: topK, Oversample: oversample, PowerIters: powerIters, Center: true,
 				Seed: 1, ChunkRows: chunkRows, NoLabels: true}
 			ls, res, err := leadingSpectrum(src, be, opt)

@@ -108,7 +108,7 @@ With labels it also gives the alignment of the top-k directions.`,
 		if onePass {
 			method = rsvd.OnePass
 		}
-		res, err := method(eng.Backend(), src, opt)
+		res, err := method(heldBackend(eng), src, opt)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ With labels it also gives the alignment of the top-k directions.`,
 			}
 		}
 		rep := rsvdReport{Data: df.name(), N: res.N, D: meta.D, K: k, Oversample: oversample, PowerIters: powerIters,
-			Method: res.Method, Centered: center, Passes: res.Passes, Backend: eng.Backend().Info().Name,
+			Method: res.Method, Centered: center, Passes: res.Passes, Backend: heldBackend(eng).Info().Name,
 			Seconds: time.Since(start).Seconds(), Eigenvalues: res.Values, ErrorBound: res.ErrorBound,
 			ErrorEstimate: res.ErrorEstimate, Trace: res.Trace}
 		if df.hasLabels() && res.LabelProj.Rows > 0 {

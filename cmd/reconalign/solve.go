@@ -105,7 +105,7 @@ With --route auto the N×N Gram is used when N < D and the data fit in memory
 			return err
 		}
 		defer eng.Close()
-		be := eng.Backend()
+		be := heldBackend(eng)
 		useDual := false
 		switch route {
 		case "auto":
