@@ -26,10 +26,8 @@ var benchSink float64
 
 func fig7Grid(shape data.Shape) []Noise {
 	var out []Noise
-	for _, patch := range []int{1, 2, 4} {
-		for i := 0; i < 10; i++ {
-			out = append(out, Mask{Shape: shape, PatchH: patch, PatchW: patch, P: 0.99 * float64(i) / 9})
-		}
+	for _, m := range Figure7Masks(shape, []int{1, 2, 4}, 10) {
+		out = append(out, m)
 	}
 	return out
 }

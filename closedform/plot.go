@@ -56,6 +56,16 @@ func Figure7Panels(results []*DenoiseResult) []PlotPanel {
 	return panels
 }
 
+// Figure7KMin is the smallest k the paper's Figure 7 draws: 32 when the
+// rank exceeds 64 (the curves of the first directions are noise against a
+// clean alignment near zero), else 1.
+func Figure7KMin(rank int) int {
+	if rank > 64 {
+		return 32
+	}
+	return 1
+}
+
 // coolColor is matplotlib's "cool" colour map (cyan to magenta) at t ∈ [0, 1],
 // the paper's colours for increasing p.
 func coolColor(t float64) color.Color {
