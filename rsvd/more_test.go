@@ -423,7 +423,7 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{Options{K: 0}, "K = 0"},
-		{Options{K: 5}, "exceeds the dimension D = 4"},
+		{Options{K: 5}, "at most the dimension D = 4"},
 		{Options{K: 2, Oversample: -1}, "Oversample = -1"},
 		{Options{K: 2, PowerIters: -2}, "PowerIters = -2"},
 		{Options{K: 2, ChunkRows: -3}, "ChunkRows = -3"},

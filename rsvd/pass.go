@@ -141,10 +141,10 @@ func newStreamer(be backend.Backend, src data.Source, chunkRows int, center, wan
 	case m.D < 1:
 		return nil, fmt.Errorf("rsvd: %s has %d features per sample: need at least one", m.Name, m.D)
 	case chunkRows < 0:
-		return nil, fmt.Errorf("rsvd: ChunkRows = %d: want ≥ 1, or 0 for automatic", chunkRows)
+		return nil, fmt.Errorf("rsvd: %w", &engine.OptionError{Option: "ChunkRows", Value: chunkRows, Want: "≥ 1, or 0 for automatic"})
 	}
 	if chunkRows == 0 {
-		chunkRows = max(1, min(m.N, defaultChunkBytes/(8*m.D)))
+		chunkRows = min(m.N, data.ChunkRowsFor(m.D, defaultChunkBytes))
 	}
 	s := &streamer{be: be, src: src, meta: m, chunkRows: chunkRows, center: center}
 	if wantLabels {

@@ -98,17 +98,20 @@ const (
 )
 
 func (o Options) check(d int) (int, error) {
+	bad := func(option string, value int, want string) (int, error) {
+		return 0, fmt.Errorf("rsvd: %w", &engine.OptionError{Option: option, Value: value, Want: want})
+	}
 	switch {
 	case o.K < 1:
-		return 0, fmt.Errorf("rsvd: K = %d: want at least 1 eigenpair", o.K)
+		return bad("K", o.K, "at least 1 eigenpair")
 	case o.K > d:
-		return 0, fmt.Errorf("rsvd: K = %d exceeds the dimension D = %d", o.K, d)
+		return bad("K", o.K, fmt.Sprintf("at most the dimension D = %d", d))
 	case o.Oversample < 0:
-		return 0, fmt.Errorf("rsvd: Oversample = %d: want ≥ 0", o.Oversample)
+		return bad("Oversample", o.Oversample, "≥ 0")
 	case o.PowerIters < 0:
-		return 0, fmt.Errorf("rsvd: PowerIters = %d: want ≥ 0", o.PowerIters)
+		return bad("PowerIters", o.PowerIters, "≥ 0")
 	case o.ChunkRows < 0:
-		return 0, fmt.Errorf("rsvd: ChunkRows = %d: want ≥ 1, or 0 for automatic", o.ChunkRows)
+		return bad("ChunkRows", o.ChunkRows, "≥ 1, or 0 for automatic")
 	}
 	return min(o.K+o.Oversample, d), nil
 }
