@@ -48,6 +48,17 @@ func (d *dataFlags) name() string {
 	return d.data
 }
 
+// inputs are the files the flags name (none for generated data).
+func (d *dataFlags) inputs() []string {
+	if d.synthetic != "" {
+		return nil
+	}
+	return []string{d.data, d.labels}
+}
+
+// given reports whether the dataset was named at all.
+func (d *dataFlags) given() bool { return d.data != "" || d.synthetic != "" }
+
 // hasLabels reports whether the dataset comes with labels.
 func (d *dataFlags) hasLabels() bool { return d.labels != "" || d.synthetic != "" }
 
