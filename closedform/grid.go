@@ -155,7 +155,7 @@ func (g Grid) Plan(shape data.Shape, d int) (*Plan, error) {
 							pl.Notes = append(pl.Notes, fmt.Sprintf("skipping %s p=%g patch=%dx%d: it keeps no patch", k, p, patch[0], patch[1]))
 							continue
 						}
-						return nil, fmt.Errorf("%s: %w", k, err)
+						return nil, err // it names the noise
 					}
 					if m.Ragged() && !ragged[patch] {
 						ragged[patch] = true
