@@ -56,7 +56,7 @@ prints alignment(k): the share of the labels' energy captured by the top-k
 principal directions, for every k up to the rank.`,
 		Example: `  reconalign align --data train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz \
       --out curve.json --csv curve.csv --plot curve.png`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAlign(cmd, f) },
 	}
 	f.data = addDataFlags(cmd, "", true)
@@ -79,6 +79,9 @@ func runAlign(cmd *cobra.Command, f *alignFlags) error {
 	}
 	if !f.data.hasLabels() {
 		return fmt.Errorf("align needs --labels: the alignment is measured against them")
+	}
+	if err := checkImage("--plot", f.pngPath); err != nil {
+		return err
 	}
 	var outs outputs
 	defer outs.abort()

@@ -192,3 +192,12 @@ func datasetName(path string) string {
 	}
 	return base
 }
+
+// noArgs refuses positional arguments: every input of these commands is
+// named by a flag, so a stray word is a typo that must not pass silently.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%s takes no positional arguments, got %q (is a --flag name missing before it?)", cmd.CommandPath(), strings.Join(args, " "))
+	}
+	return nil
+}

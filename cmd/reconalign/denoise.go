@@ -89,7 +89,7 @@ patches 1x1, 2x2 and 4x4, centred data, the "norm" scale.`,
       --out fig7.json --plot fig7.png
   reconalign denoise --data x.npy --labels y.npy --image-shape 32x32x3 --layout chw \
       --noise mask,block --p 0.5,0.75 --patch 2,4 --block 8 --draws 8`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDenoise(cmd, f) },
 	}
 	f.data = addDataFlags(cmd, "", true)

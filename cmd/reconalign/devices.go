@@ -14,7 +14,7 @@ func newDevicesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "Every backend, whether it can run here and why not, with the CPU and GPUs",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			rep := hw.Collect()
 			rep.Backends = backend.Available(backend.Options{Threads: global.threads})

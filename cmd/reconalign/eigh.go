@@ -29,7 +29,7 @@ eigenvectors back to feature space (the paper's fast_gram_eigh). Eigenvalues are
 written in descending order; eigenvectors are the columns of a D×r array, r being
 the numerical rank (or --top).`,
 		Example: `  reconalign eigh --data images.npy --center --top 100 --out-values w.npy --out-vectors U.npy`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runEigh(cmd, f) },
 	}
 	f.data = addDataFlags(cmd, "", false)

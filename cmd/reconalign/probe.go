@@ -48,7 +48,7 @@ subspace explaining it, side by side (one pass over the test data for all).
 The ridge is added to the summed centred Gram (Gx_c + ridge·I), not divided by N.`,
 		Example: `  reconalign probe --train-data train-images-idx3-ubyte.gz --train-labels train-labels-idx1-ubyte.gz \
       --test-data t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz --sweep`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
 	f.train = addDataFlags(cmd, "train-", true)

@@ -48,7 +48,7 @@ chunk, never all held in memory. Both outputs appear only when both are complete
       --out train_bottom20.npy --test-out test_bottom20.npy
   reconalign project --synthetic imagenet224,n=20000 --keep bottom --variance 0.2 --top-k 500 \
       --out bottom20.npy`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProject(cmd, f) },
 	}
 	f.train = addDataFlags(cmd, "", false)

@@ -65,7 +65,7 @@ With labels it also gives the alignment of the top-k directions. A --k beyond
 the data's numerical rank is reported: the eigenvalues past it are rounding.`,
 		Example: `  reconalign rsvd --synthetic imagenet224,n=20000 --k 100 --center --align-out top100.json
   reconalign rsvd --data shards/ --labels labels/ --k 1000 --out-values w.npy`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRSVD(cmd, f) },
 	}
 	f.data = addDataFlags(cmd, "", true)

@@ -59,7 +59,7 @@ its two parts, the supervised error ‖XV*W* − Y‖² and the reconstruction e
 With --route auto the N×N Gram is used when N < D and the data fit in memory
 (the paper's fast_gram_eigh), the D×D moments otherwise.`,
 		Example: `  reconalign solve --data x.npy --labels y.npy --k 16 --lambda 0,0.1,1,10 --center --save-dir out/`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runSolve(cmd, f) },
 	}
 	f.data = addDataFlags(cmd, "", true)
