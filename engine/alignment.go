@@ -67,7 +67,8 @@ func ParseNormalize(s string) (Normalize, error) {
 	return "", fmt.Errorf("unknown normalisation %q: want full or papercode", s)
 }
 
-// AlignOptions are the choices of analysis.md; the zero value means centred
+// AlignOptions are the choices between the paper's variants of the curve
+// (see README's "Which alignment?"); the zero value means centred
 // off, gram form, squared scale, full normalisation, DefaultRTol.
 type AlignOptions struct {
 	Center    bool

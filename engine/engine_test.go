@@ -334,7 +334,7 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// The foundation issue's figures for Fashion-MNIST (train, one-hot, not
+// The figures README quotes for Fashion-MNIST (train, one-hot, not
 // centred, gram form, squared scale), and the full NumPy golden grid.
 func TestFashionMNISTGoldens(t *testing.T) {
 	src, err := data.FashionMNIST("", "train")

@@ -76,9 +76,9 @@ func (f fixed) Do(_ Op, _ Shape, fn func(backend.Backend) error) (backend.Info, 
 // D×D transfer) is of order a second; this machine's CPU backends reach
 // 30–90 GFLOP/s (BENCHMARKS.md), so below ~2·10¹¹ flops the CPU finishes
 // first.
-// BUG(engine): the GPU side of this rule comes from the anchor timings of
-// the design notes, not from a measurement of this engine on a GPU: refine
-// it with the GPU check (scripts/gpu-check.sh).
+// BUG(engine): the GPU side of this rule is an estimate of a GPU's start-up
+// cost, not a measurement of this engine on a GPU: refine it with the GPU
+// check (scripts/gpu-check.sh).
 const GPUMinFlops = 2e11
 
 // GPUWorthIt applies the routing rule to an N×D dataset's moments, Gram
