@@ -88,6 +88,16 @@ func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eige
 // Only eigenpairs above the tolerance get feature-space vectors, since
 // v = Xᵀu/√λ is undefined for λ = 0.
 func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (*Eigen, error) {
+	route := RouteDirect
+	if x.Rows < x.Cols {
+		route = RouteDual
+	}
+	return GramEighRoute(be, x, center, rtol, route)
+}
+
+// GramEighRoute is GramEigh on the route given, whichever side is cheaper:
+// for comparing the two (the benchmarks time both at every shape).
+func GramEighRoute(be backend.Backend, x blas64.General, center bool, rtol float64, route Route) (*Eigen, error) {
 	n, d := x.Rows, x.Cols
 	if n == 0 || d == 0 {
 		return nil, fmt.Errorf("eigh: empty data (%d×%d)", n, d)
@@ -97,7 +107,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 		xc = centered(x)
 	}
 	limit := sampleRank(n, center)
-	if n >= d {
+	if route == RouteDirect {
 		g := backend.NewGeneral(d, d)
 		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, xc, 0, g); err != nil {
 			return nil, err

@@ -206,3 +206,33 @@ func TestEngineSharedByGoroutines(t *testing.T) {
 		t.Errorf("the pool opened %d instances for at most 3 at once", n)
 	}
 }
+
+// The two routes GramEighRoute forces agree with each other on either side
+// of N = D, and GramEigh takes the cheaper one.
+func TestGramEighRoutesAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	be := gonum.New(1)
+	for _, shape := range [][2]int{{12, 20}, {20, 12}} {
+		x := randomMatrix(rng, shape[0], shape[1], 2)
+		direct, err := GramEighRoute(be, x, true, 0, RouteDirect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dual, err := GramEighRoute(be, x, true, 0, RouteDual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		auto, _ := GramEigh(be, x, true, 0)
+		if want := map[bool]Route{true: RouteDual, false: RouteDirect}[shape[0] < shape[1]]; auto.Route != want {
+			t.Errorf("%v: GramEigh took %s", shape, auto.Route)
+		}
+		if direct.Rank != dual.Rank || direct.Rank != min(shape[0]-1, shape[1]) {
+			t.Fatalf("%v: ranks %d and %d", shape, direct.Rank, dual.Rank)
+		}
+		for j := 0; j < direct.Rank; j++ {
+			if math.Abs(direct.Values[j]-dual.Values[j]) > 1e-10*direct.Values[0] {
+				t.Fatalf("%v: λ_%d %g vs %g", shape, j+1, direct.Values[j], dual.Values[j])
+			}
+		}
+	}
+}
