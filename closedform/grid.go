@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,13 +84,13 @@ func (t GridText) Parse() (Grid, error) {
 		return g, fieldError("Noises", "empty list: want some of %s", strings.Join(NoiseKinds, ","))
 	}
 	for _, k := range g.Noises {
-		if !contains(NoiseKinds, k) {
+		if !slices.Contains(NoiseKinds, k) {
 			return g, fieldError("Noises", "unknown noise %q: want some of %s", k, strings.Join(NoiseKinds, ","))
 		}
 	}
 	uses := func(kinds ...string) bool {
 		for _, k := range kinds {
-			if contains(g.Noises, k) {
+			if slices.Contains(g.Noises, k) {
 				return true
 			}
 		}
@@ -314,13 +315,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -97,7 +97,7 @@ func Open(dataPath, labelsPath string, opts Options) (Source, error) {
 	if err := matchLabelCounts(x, lfiles, counts, labelsPath); err != nil {
 		return nil, err
 	}
-	return Labeled(named{x, labelsPath}, labels)
+	return Labeled(withMeta{Source: x, labels: labelsPath}, labels)
 }
 
 // matchLabelCounts names the first pair of files whose counts differ.
@@ -178,16 +178,4 @@ func ResolvePaths(path string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
-}
-
-// named tells Labeled which file the labels came from.
-type named struct {
-	Source
-	labels string
-}
-
-func (n named) Meta() Meta {
-	m := n.Source.Meta()
-	m.LabelsName = n.labels
-	return m
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -88,7 +89,7 @@ var Formats = []string{"png", "svg", "pdf"}
 // or not at all.
 func Save(path string, f Figure) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	if !contains(Formats, format) {
+	if !slices.Contains(Formats, format) {
 		return fmt.Errorf("plot %s: unknown image format %q: want a file ending in .%s", path, format, strings.Join(Formats, ", ."))
 	}
 	if err := atomicfile.WriteFile(path, func(w io.Writer) error { return f.Write(w, format) }); err != nil {
@@ -249,13 +250,4 @@ func Ints(k []int) []float64 {
 		out[i] = float64(v)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -83,20 +83,13 @@ func runAlign(cmd *cobra.Command, f *alignFlags) error {
 	if err := checkImage("--plot", f.pngPath); err != nil {
 		return err
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.data.inputs()...)
-	for _, o := range [][2]string{{"--out", f.out}, {"--csv", f.csvPath}, {"--plot", f.pngPath}} {
-		if err := outs.declare(o[0], o[1]); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	src, err := f.data.open(cmd)
+	outs, err := newOutputs(f.data.inputs(), "--out", f.out, "--csv", f.csvPath, "--plot", f.pngPath)
 	if err != nil {
 		return err
 	}
-	eng, err := newEngine()
+	defer outs.abort()
+	start := time.Now()
+	src, eng, err := f.data.openWithEngine(cmd)
 	if err != nil {
 		return err
 	}

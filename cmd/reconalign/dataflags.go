@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
 	"github.com/reconalign/reconalign/synth"
 )
 
@@ -95,6 +96,18 @@ func (d *dataFlags) open(cmd *cobra.Command) (data.Source, error) {
 		opts.Shape = s
 	}
 	return data.Open(d.data, d.labels, opts)
+}
+
+// openWithEngine opens the dataset the flags name and the engine the global
+// flags ask for: what every analysis command starts with. The caller closes
+// the engine.
+func (d *dataFlags) openWithEngine(cmd *cobra.Command) (data.Source, *engine.Engine, error) {
+	src, err := d.open(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := newEngine()
+	return src, eng, err
 }
 
 // parseImageShape reads "HxWxC" (or "HxW", meaning one channel).

@@ -140,19 +140,16 @@ func runDenoise(cmd *cobra.Command, f *denoiseFlags) error {
 	}
 	grid.BlockCount = f.blockCount
 	grid.SkipEmpty = !cmd.Flags().Changed("p") // a default p that does not suit these patches
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.data.inputs()...)
-	if err := outs.declare("--out", f.out); err != nil {
-		return err
-	}
-	if err := outs.declare("--plot", f.pngPath); err != nil {
-		return err
-	}
-	src, err := f.data.open(cmd)
+	outs, err := newOutputs(f.data.inputs(), "--out", f.out, "--plot", f.pngPath)
 	if err != nil {
 		return err
 	}
+	defer outs.abort()
+	src, eng, err := f.data.openWithEngine(cmd)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	meta := src.Meta()
 	plan, err := grid.Plan(meta.Shape, meta.D)
 	if err != nil {
@@ -161,11 +158,6 @@ func runDenoise(cmd *cobra.Command, f *denoiseFlags) error {
 	for _, n := range plan.Notes {
 		note("%s", n)
 	}
-	eng, err := newEngine()
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
 	res, err := closedform.DenoiseData(eng, src, plan, closedform.DenoiseDataOptions{
 		Align: opt, BatchStdErr: f.batchSE,
 		MonteCarlo: closedform.MonteCarloOptions{Draws: f.draws, Batches: f.batches, Seed: f.seed},

@@ -49,20 +49,12 @@ func runEigh(cmd *cobra.Command, f *eighFlags) error {
 	if err := checkRTol(f.rtol, false); err != nil {
 		return err
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.data.inputs()...)
-	if err := outs.declare("--out-values", f.values); err != nil {
-		return err
-	}
-	if err := outs.declare("--out-vectors", f.vectors); err != nil {
-		return err
-	}
-	src, err := f.data.open(cmd)
+	outs, err := newOutputs(f.data.inputs(), "--out-values", f.values, "--out-vectors", f.vectors)
 	if err != nil {
 		return err
 	}
-	eng, err := newEngine()
+	defer outs.abort()
+	src, eng, err := f.data.openWithEngine(cmd)
 	if err != nil {
 		return err
 	}

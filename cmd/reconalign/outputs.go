@@ -23,6 +23,19 @@ type outputs struct {
 	stdout  []byte
 }
 
+// newOutputs records a command's inputs and declares its outputs, given as
+// flag, path pairs.
+func newOutputs(inputs []string, flagPaths ...string) (*outputs, error) {
+	o := &outputs{}
+	o.input(inputs...)
+	for i := 0; i+1 < len(flagPaths); i += 2 {
+		if err := o.declare(flagPaths[i], flagPaths[i+1]); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
 // input records the files a command reads (a data path may be a directory
 // or a glob: all its files count). Paths that do not resolve are left to
 // the readers to report.

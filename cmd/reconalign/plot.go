@@ -60,12 +60,11 @@ func runPlot(f *plotFlags, paths []string) error {
 	if len(f.names) > 0 && len(f.names) != len(paths) {
 		return fmt.Errorf("--name given %d times for %d results: give one per result, or none", len(f.names), len(paths))
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(paths...)
-	if err := outs.declare("--out", f.out); err != nil {
+	outs, err := newOutputs(paths, "--out", f.out)
+	if err != nil {
 		return err
 	}
+	defer outs.abort()
 	var aligns []alignReport
 	var denoises []denoiseReport
 	for _, p := range paths {

@@ -92,22 +92,16 @@ func runProbe(cmd *cobra.Command, f *probeFlags) error {
 			return fmt.Errorf("--grid: %w", err)
 		}
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.train.inputs()...)
-	outs.input(f.test.inputs()...)
-	if err := outs.declare("--out", f.out); err != nil {
-		return err
-	}
-	src, err := f.train.open(cmd)
+	outs, err := newOutputs(append(f.train.inputs(), f.test.inputs()...), "--out", f.out)
 	if err != nil {
 		return err
 	}
+	defer outs.abort()
 	testSrc, err := f.test.open(cmd)
 	if err != nil {
 		return err
 	}
-	eng, err := newEngine()
+	src, eng, err := f.train.openWithEngine(cmd)
 	if err != nil {
 		return err
 	}

@@ -97,18 +97,11 @@ func runProject(cmd *cobra.Command, f *projectFlags) error {
 	if hasTest && f.testOut == "" {
 		f.testOut = strings.TrimSuffix(f.out, ".npy") + "_test.npy"
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.train.inputs()...)
-	outs.input(f.test.inputs()...)
-	if err := outs.declare("--out", f.out); err != nil {
+	outs, err := newOutputs(append(f.train.inputs(), f.test.inputs()...), "--out", f.out, "--test-out", f.testOut)
+	if err != nil {
 		return err
 	}
-	if hasTest {
-		if err := outs.declare("--test-out", f.testOut); err != nil {
-			return err
-		}
-	}
+	defer outs.abort()
 	src, err := f.train.open(cmd)
 	if err != nil {
 		return err

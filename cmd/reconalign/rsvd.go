@@ -87,25 +87,18 @@ func runRSVD(cmd *cobra.Command, f *rsvdFlags) error {
 	if f.normalize != "topk" && f.normalize != "papercode" {
 		return fmt.Errorf("--normalize %q: want topk or papercode", f.normalize)
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.data.inputs()...)
-	for _, o := range [][2]string{{"--out-values", f.values}, {"--out-vectors", f.vectors}, {"--align-out", f.alignOut}} {
-		if err := outs.declare(o[0], o[1]); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	src, err := f.data.open(cmd)
+	outs, err := newOutputs(f.data.inputs(), "--out-values", f.values, "--out-vectors", f.vectors, "--align-out", f.alignOut)
 	if err != nil {
 		return err
 	}
-	meta := src.Meta()
-	eng, err := newEngine()
+	defer outs.abort()
+	start := time.Now()
+	src, eng, err := f.data.openWithEngine(cmd)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	meta := src.Meta()
 	opt := rsvd.Options{K: f.k, Oversample: f.oversample, PowerIters: f.powerIters, Center: f.center,
 		Seed: f.seed, ChunkRows: global.chunkRows, NoLabels: !f.data.hasLabels(),
 		Begin: func(method string, passes int) {

@@ -93,12 +93,11 @@ func runSolve(cmd *cobra.Command, f *solveFlags) (err error) {
 	if !f.data.hasLabels() {
 		return fmt.Errorf("solve needs --labels: Theorem 1's supervised term fits them")
 	}
-	var outs outputs
-	defer outs.abort()
-	outs.input(f.data.inputs()...)
-	if err := outs.declare("--out", f.out); err != nil {
+	outs, err := newOutputs(f.data.inputs(), "--out", f.out)
+	if err != nil {
 		return err
 	}
+	defer outs.abort()
 	saved := func(name string, l float64) string {
 		return filepath.Join(f.saveDir, fmt.Sprintf("%s_lambda=%g.npy", name, l))
 	}
@@ -111,11 +110,7 @@ func runSolve(cmd *cobra.Command, f *solveFlags) (err error) {
 			}
 		}
 	}
-	src, err := f.data.open(cmd)
-	if err != nil {
-		return err
-	}
-	eng, err := newEngine()
+	src, eng, err := f.data.openWithEngine(cmd)
 	if err != nil {
 		return err
 	}

@@ -174,14 +174,7 @@ func rankDeficient(t *testing.T) (string, string) {
 			x[i*d+j] = a*float64(j+1) + b*float64(j*j%7) + c*float64(d-j)
 		}
 	}
-	xp, lp := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
-	if err := data.WriteNPY(xp, x, []int{n, d}); err != nil {
-		t.Fatal(err)
-	}
-	if err := data.WriteNPY(lp, labels, []int{n}); err != nil {
-		t.Fatal(err)
-	}
-	return xp, lp
+	return writeXY(t, dir, x, []int{n, d}, labels)
 }
 
 // rsvd says how many passes it really makes and warns when --k exceeds the
