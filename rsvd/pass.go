@@ -147,13 +147,14 @@ func newStreamer(be backend.Backend, src data.Source, chunkRows int, center, wan
 		chunkRows = min(m.N, data.ChunkRowsFor(m.D, defaultChunkBytes))
 	}
 	s := &streamer{be: be, src: src, meta: m, chunkRows: chunkRows, center: center}
-	if wantLabels {
-		switch {
-		case m.Targets > 0:
-			s.labels, s.c = denseTargets, m.Targets
-		case m.Classes > 0:
-			s.labels, s.c = classLabels, m.Classes
-		}
+	if s.c = m.Columns(); !wantLabels {
+		s.c = 0
+	}
+	switch {
+	case s.c > 0 && m.Targets > 0:
+		s.labels = denseTargets
+	case s.c > 0:
+		s.labels = classLabels
 	}
 	return s, nil
 }
