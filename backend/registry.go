@@ -111,7 +111,7 @@ func Open(name string, opts Options) (Backend, error) {
 // Status is one line of Available: whether an implementation can run here.
 type Status struct {
 	Name      string `json:"name"`
-	Kind      Device `json:"kind"` // cpu or gpu
+	Kind      Device `json:"kind,omitempty"` // cpu or gpu (absent in reports older than it)
 	Available bool   `json:"available"`
 	Reason    string `json:"reason,omitempty"` // why not, when unavailable
 	Info      *Info  `json:"info,omitempty"`
