@@ -72,9 +72,14 @@ vet:
 test: deps
 	@$(MAKE) --no-print-directory vet test-go fuzz-smoke bench-quick gpu-check-smoke
 
+# The race detector runs on the tests where goroutines meet: one Engine
+# shared by many (its backend pools), the read-ahead of a pass, and the
+# Monte Carlo workers; the rest would only make a 2-core CI slower.
+RACE_TESTS := Shared|Fallback|Routing|Moments|Merge|MonteCarlo
 test-go:
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test $(TAGS) -count=1 ./...
+	$(GO) test $(TAGS) -race -count=1 -short -run '$(RACE_TESTS)' ./engine ./closedform
 
 # Each parser's fuzz target, briefly: it must never panic or hang. The budget
 # is a count of inputs, not a duration: Go's fuzzer fails a time-boxed run

@@ -17,9 +17,20 @@ type Options struct {
 // ErrUnavailable when the implementation cannot run here.
 type Factory func(Options) (Backend, error)
 
+// Device is the kind of processor an implementation computes on. The
+// engine routes by it: large problems go to a GPU when one opens, whatever
+// the implementation is called.
+type Device string
+
+const (
+	CPU Device = "cpu"
+	GPU Device = "gpu"
+)
+
 type entry struct {
 	name     string
 	priority int
+	device   Device
 	open     Factory
 }
 
@@ -28,24 +39,50 @@ var (
 	registry = map[string]entry{}
 )
 
-// Register makes an implementation available under name. A higher priority is
-// preferred by Auto. Registering a name twice panics.
-func Register(name string, priority int, f Factory) {
+// Register makes a CPU implementation available under name. A higher
+// priority is preferred by OpenBest and Names. Registering a name twice panics.
+func Register(name string, priority int, f Factory) { RegisterOn(CPU, name, priority, f) }
+
+// RegisterOn is Register for an implementation that computes on device.
+func RegisterOn(device Device, name string, priority int, f Factory) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[name]; dup {
 		panic("backend: Register called twice for " + name)
 	}
-	registry[name] = entry{name, priority, f}
+	if device != CPU && device != GPU {
+		panic(fmt.Sprintf("backend: Register %s on unknown device %q", name, device))
+	}
+	registry[name] = entry{name, priority, device, f}
 }
 
 // Names lists the registered implementations, preferred first.
-func Names() []string {
+func Names() []string { return names(func(entry) bool { return true }) }
+
+// NamesOn lists the registered implementations that compute on device,
+// preferred first: how a caller asks for a capability ("a GPU") without
+// naming an implementation.
+func NamesOn(device Device) []string {
+	return names(func(e entry) bool { return e.device == device })
+}
+
+// DeviceOf says where the implementation registered under name computes
+// (false when no such name is registered).
+func DeviceOf(name string) (Device, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	e, ok := registry[name]
+	return e.device, ok
+}
+
+func names(keep func(entry) bool) []string {
 	mu.Lock()
 	defer mu.Unlock()
 	es := make([]entry, 0, len(registry))
 	for _, e := range registry {
-		es = append(es, e)
+		if keep(e) {
+			es = append(es, e)
+		}
 	}
 	sort.Slice(es, func(i, j int) bool {
 		if es[i].priority != es[j].priority {
@@ -74,6 +111,7 @@ func Open(name string, opts Options) (Backend, error) {
 // Status is one line of Available: whether an implementation can run here.
 type Status struct {
 	Name      string `json:"name"`
+	Kind      Device `json:"kind,omitempty"` // cpu or gpu (absent in reports older than it)
 	Available bool   `json:"available"`
 	Reason    string `json:"reason,omitempty"` // why not, when unavailable
 	Info      *Info  `json:"info,omitempty"`
@@ -84,16 +122,17 @@ type Status struct {
 func Available(opts Options) []Status {
 	var out []Status
 	for _, name := range Names() {
+		kind, _ := DeviceOf(name)
 		b, err := Open(name, opts)
 		if err != nil {
-			out = append(out, Status{Name: name, Reason: err.Error()})
+			out = append(out, Status{Name: name, Kind: kind, Reason: err.Error()})
 			continue
 		}
 		info := b.Info()
 		if c, ok := b.(Closer); ok {
 			c.Close()
 		}
-		out = append(out, Status{Name: name, Available: true, Info: &info})
+		out = append(out, Status{Name: name, Kind: kind, Available: true, Info: &info})
 	}
 	return out
 }

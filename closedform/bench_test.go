@@ -26,10 +26,8 @@ var benchSink float64
 
 func fig7Grid(shape data.Shape) []Noise {
 	var out []Noise
-	for _, patch := range []int{1, 2, 4} {
-		for i := 0; i < 10; i++ {
-			out = append(out, Mask{Shape: shape, PatchH: patch, PatchW: patch, P: 0.99 * float64(i) / 9})
-		}
+	for _, m := range Figure7Masks(shape, []int{1, 2, 4}, 10) {
+		out = append(out, m)
 	}
 	return out
 }
@@ -157,11 +155,11 @@ func BenchmarkFigure7FashionMNIST(b *testing.B) {
 				if st, err = m.Finalize(true); err != nil {
 					b.Fatal(err)
 				}
-				rg, err := NewRange(eng.Backend(), st, 0)
+				rg, err := NewRange(be, st, 0)
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, res, err := DenoiseGrid(eng.Backend(), rg, fig7Grid(shape), DenoiseOptions{Align: engine.AlignOptions{Center: true, Scale: engine.ScaleNorm}})
+				_, res, err := DenoiseGrid(be, rg, fig7Grid(shape), DenoiseOptions{Align: engine.AlignOptions{Center: true, Scale: engine.ScaleNorm}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -177,7 +175,7 @@ func BenchmarkFigure7FashionMNIST(b *testing.B) {
 			xc, y := centredCopy(ds, st.MeanX), ds.onehot()
 			start := time.Now()
 			for _, n := range fig7Grid(shape)[1:3] {
-				if _, err := referenceCurve(eng.Backend(), xc, y, st, n.(Mask)); err != nil {
+				if _, err := referenceCurve(be, xc, y, st, n.(Mask)); err != nil {
 					b.Fatal(fmt.Errorf("reference: %w", err))
 				}
 			}

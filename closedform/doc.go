@@ -54,7 +54,7 @@
 //
 // The alignment of V*'s clean features XV for every k uses the nested
 // orthonormal basis of XV: in whitened coordinates XV = Q·E, so a thin QR
-// E = Q̃R gives Yᵀq_j = Z·q̃_j. This is the Cholesky route of analysis.md
+// E = Q̃R gives Yᵀq_j = Z·q̃_j. This is the Cholesky route
 // (RᵀR = VᵀGxV) without squaring the condition number.
 //
 // # Theorem 1

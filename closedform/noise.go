@@ -1,6 +1,7 @@
 package closedform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -242,15 +243,28 @@ func (m Mask) Validate(d int) error {
 		return fmt.Errorf("mask: drop probability p = %g outside [0, 1)", m.P)
 	}
 	if m.Fixed && m.kept() < 1 {
-		return fmt.Errorf("mask-fixed: p = %g keeps ⌊%d·(1−p)⌋ = 0 of %d patches: lower p or use smaller patches", m.P, m.patchCount(), m.patchCount())
+		return fmt.Errorf("mask-fixed: p = %g keeps ⌊%d·(1−p)⌋ = 0 of %d patches (%w): lower p or use smaller patches", m.P, m.patchCount(), m.patchCount(), ErrKeepsNoPatch)
 	}
 	return nil
 }
 
+// ErrKeepsNoPatch: a mask-fixed setting whose p leaves no patch to keep.
+var ErrKeepsNoPatch = errors.New("it keeps no patch")
+
+// Ragged reports whether the patches do not divide the image: the patches
+// along its bottom and right edges are then smaller, each a patch of its own.
+func (m Mask) Ragged() bool {
+	return m.PatchH > 0 && m.PatchW > 0 && (m.Shape.H%m.PatchH != 0 || m.Shape.W%m.PatchW != 0)
+}
+
+// ErrNeedsShape: a noise that acts on pixels, for rows whose image shape is
+// not known.
+var ErrNeedsShape = errors.New("the noise needs the image shape")
+
 // checkShape verifies that an image shape describes rows of d features.
 func checkShape(s data.Shape, d int) error {
 	if s.IsZero() {
-		return fmt.Errorf("the noise needs the image shape (HxWxC) of the %d features", d)
+		return fmt.Errorf("%w (HxWxC) of the %d features", ErrNeedsShape, d)
 	}
 	if s.H < 1 || s.W < 1 || s.C < 1 {
 		return fmt.Errorf("image shape %dx%dx%d: every side must be at least 1", s.H, s.W, s.C)

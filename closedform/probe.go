@@ -59,7 +59,7 @@ func (s *Spectrum) coefficients(be backend.Backend, ridge float64) (blas64.Gener
 
 func checkRidge(ridge float64) error {
 	if !(ridge >= 0) || ridge > 1e300 {
-		return fmt.Errorf("probe: ridge %g, want a finite ridge ≥ 0", ridge)
+		return &engine.OptionError{Option: "Ridge", Value: ridge, Want: "a finite ridge ≥ 0"}
 	}
 	return nil
 }
@@ -138,11 +138,11 @@ func streamCentred(src data.Source, mean []float64, chunkRows, classes int, fn f
 	rows := 0
 	err := data.Each(src, chunkRows, func(b data.Batch) error {
 		if len(b.Labels) != b.X.N {
-			return fmt.Errorf("%s: the probe needs integer class labels for every row", meta.Name)
+			return fmt.Errorf("%s: the probe needs integer class labels for every row of %s", labelsName(meta), meta.Name)
 		}
 		for i, l := range b.Labels {
 			if l < 0 || l >= classes {
-				return fmt.Errorf("%s: label %d of row %d is outside the %d classes of the training data", meta.Name, l, rows+i, classes)
+				return fmt.Errorf("%s: label %d of row %d is outside the %d classes of the training data", labelsName(meta), l, rows+i, classes)
 			}
 		}
 		if cap(buf) < b.X.N*d {
@@ -286,4 +286,12 @@ func ProbeSweep(be backend.Backend, s *Spectrum, test data.Source, grid []float6
 		}
 	}
 	return rows, nil
+}
+
+// labelsName names a source's labels for messages about them.
+func labelsName(m data.Meta) string {
+	if m.LabelsName != "" {
+		return m.LabelsName
+	}
+	return "labels of " + m.Name
 }

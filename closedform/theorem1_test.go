@@ -137,7 +137,13 @@ func TestTheorem1MatchesAdam(t *testing.T) {
 							t.Skip("D = 512 takes minutes with the pure-Go Gemm: build with -tags openblas or set RECONALIGN_LONG_TESTS=1")
 						}
 					}
-					t.Parallel()
+					if d == 16 {
+						// The D = 512 runs are Gemm-bound and the backend
+						// already uses every core: run side by side they
+						// only thrash (past the test timeout on a loaded
+						// 2-core machine).
+						t.Parallel()
+					}
 					x, y := fig8Problem(d, 1)
 					rg, err := NewRangeFromData(be, x, y, false, 0)
 					if err != nil {

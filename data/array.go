@@ -28,6 +28,9 @@ type array struct {
 	elem    elemType
 	dims    []int // full shape, dims[0] = number of rows
 	dataOff int64 // header length: the body starts here
+	// trailerOK: the gzip trailer records the size the header implies, so a
+	// stream that decompresses to more is damaged, not followed by data.
+	trailerOK bool
 }
 
 // rows is dims[0]; rowElems the product of the other dimensions.
@@ -238,6 +241,7 @@ func (a *array) checkSize(s *stream) error {
 	if a.size >= 18 {
 		if _, err := s.f.ReadAt(trailer[:], a.size-4); err == nil &&
 			binary.LittleEndian.Uint32(trailer[:]) == uint32(want+a.dataOff) {
+			a.trailerOK = true
 			return nil
 		}
 	}
@@ -250,15 +254,30 @@ func (a *array) checkSize(s *stream) error {
 	defer m.Close()
 	n, err := io.CopyN(io.Discard, m.r, a.dataOff+want+1)
 	if err != nil && err != io.EOF {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		switch {
+		case n >= a.dataOff+want && !errors.Is(err, gzip.ErrChecksum):
+			// Everything the header declares decompressed; what follows the
+			// gzip stream is not another gzip member.
+			return fmt.Errorf("%s: has bytes after the end of its gzip stream that are not another gzip member (%v): the %d bytes of data decompress in full; remove what follows them", a.path, err, want)
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			return a.sizeError(n - a.dataOff)
 		}
-		return fmt.Errorf("%s: corrupt gzip stream after %d bytes: %v", a.path, n, err)
+		return gzipError(a.path, err, n)
 	}
 	if n != a.dataOff+want {
 		return a.sizeError(n - a.dataOff)
 	}
 	return nil
+}
+
+// gzipError words a decompression failure: a checksum that does not match
+// is only found at the end of the stream, so it says nothing of where the
+// damage lies; a deflate error is found where it occurs.
+func gzipError(path string, err error, decompressed int64) error {
+	if errors.Is(err, gzip.ErrChecksum) {
+		return fmt.Errorf("%s: corrupt gzip stream: its %d decompressed bytes do not match the checksum the file records (%v): the compressed data are damaged somewhere", path, decompressed, err)
+	}
+	return fmt.Errorf("%s: corrupt gzip stream: %v, found after %d decompressed bytes", path, err, decompressed)
 }
 
 func (a *array) sizeError(got int64) error {

@@ -116,6 +116,8 @@ func TestBadFilesGiveClearErrors(t *testing.T) {
 	}
 	badCRC := gzipBytes(idx)
 	badCRC[len(badCRC)-6] ^= 1 // in the CRC-32, not in ISIZE: only the end of the stream can tell
+	flipped := gzipBytes(idx)
+	flipped[len(flipped)/2] ^= 0x40
 	cases := []struct {
 		name   string
 		file   []byte
@@ -131,7 +133,15 @@ func TestBadFilesGiveClearErrors(t *testing.T) {
 		{"truncated-stream.gz", gzipBytes(idx)[:30], "", []string{"truncated-stream.gz", "truncated", "needs 60 bytes"}},
 		{"trailing.gz", gzipBytes(append(append([]byte{}, idx...), 7)), "", []string{"trailing.gz", "trailing bytes", "needs 60 bytes"}},
 		{"corrupt.gz", corruptGz, "", []string{"corrupt.gz", "corrupt gzip stream"}},
-		{"bad-crc.gz", badCRC, "", []string{"bad-crc.gz", "corrupt gzip stream at its end", "checksum"}},
+		{"bad-crc.gz", badCRC, "", []string{"bad-crc.gz", "corrupt gzip stream", "do not match the checksum", "damaged somewhere"}},
+		// A flipped bit in the deflate data whose length still agrees with
+		// the trailer: damage, not a property of the last row.
+		{"flipped.gz", flipped, "", []string{"flipped.gz", "corrupt gzip stream"}},
+		// Junk after the gzip member, long or too short to be a gzip
+		// header: not "truncated", and the sizes quoted must differ.
+		{"junk.gz", append(gzipBytes(idx), []byte("JUNKJUNKJUNK")...), "", []string{"junk.gz", "bytes after the end of its gzip stream", "not another gzip member", "60 bytes of data decompress in full"}},
+		{"junk2.gz", append(gzipBytes(idx), 'J', 'U'), "", []string{"junk2.gz", "bytes after the end of its gzip stream"}},
+		{"fortran-quoted.npy", npyBytes("{'descr': '<f8', 'fortran_order': 'False', 'shape': (1,), }", f64Bytes(1)), "", []string{"fortran-quoted.npy", "fortran_order is 'False'", "unquoted"}},
 		{"cut-idx-header", idx[:9], "", []string{"cut-idx-header", "truncated IDX header", "3 dimensions"}},
 		{"idx-bad-type", idxBytes(0x07, []uint32{2}, []byte{1, 2}), "", []string{"idx-bad-type", "unknown type code 0x07"}},
 		{"idx-0-dims", idxBytes(0x08, nil, nil), "", []string{"idx-0-dims", "0 dimensions"}},

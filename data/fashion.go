@@ -46,21 +46,27 @@ func FashionMNIST(dir, split string) (Source, error) {
 	if len(l) != x.Meta().N {
 		return nil, fmt.Errorf("label count mismatch: %s holds %d labels but %s holds %d images", labels, len(l), images, x.Meta().N)
 	}
-	src, err := Labeled(x, l)
+	src, err := Labeled(withMeta{Source: x, labels: labels}, l)
 	if err != nil {
 		return nil, err
 	}
-	return renamed{src, "fashion-mnist/" + split}, nil
+	return withMeta{Source: src, name: "fashion-mnist/" + split}, nil
 }
 
-// renamed gives a source a friendlier name for messages and reports.
-type renamed struct {
+// withMeta gives a source a friendlier name for messages and reports, or
+// says which file its labels came from (what is empty is left as it is).
+type withMeta struct {
 	Source
-	name string
+	name, labels string
 }
 
-func (r renamed) Meta() Meta {
-	m := r.Source.Meta()
-	m.Name = r.name
+func (w withMeta) Meta() Meta {
+	m := w.Source.Meta()
+	if w.name != "" {
+		m.Name = w.name
+	}
+	if w.labels != "" {
+		m.LabelsName = w.labels
+	}
 	return m
 }

@@ -33,7 +33,9 @@ func TestFashionMNIST(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := src.Meta()
-		want := Meta{Name: "fashion-mnist/" + split, N: ref.n, D: 784, Classes: 10, DType: backend.U8, Shape: Shape{H: 28, W: 28, C: 1, Layout: HWC}}
+		prefix := map[string]string{"train": "train", "test": "t10k"}[split]
+		want := Meta{Name: "fashion-mnist/" + split, N: ref.n, D: 784, Classes: 10, DType: backend.U8, Shape: Shape{H: 28, W: 28, C: 1, Layout: HWC},
+			LabelsName: filepath.Join(FashionMNISTDir, prefix+"-labels-idx1-ubyte.gz")}
 		if m != want {
 			t.Fatalf("meta %+v, want %+v", m, want)
 		}

@@ -198,8 +198,12 @@ func (r *fileReader) next() (Batch, error) {
 		k := min(r.chunkRows, a.rows()-r.row)
 		raw := r.raw[:k*rowBytes]
 		if n, err := io.ReadFull(r.st.r, raw); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return Batch{}, a.sizeError(int64(r.row)*int64(rowBytes) + int64(n))
+			done := int64(r.row)*int64(rowBytes) + int64(n)
+			switch {
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+				return Batch{}, a.sizeError(done)
+			case r.st.gzipped:
+				return Batch{}, gzipError(a.path, err, a.dataOff+done)
 			}
 			return Batch{}, fmt.Errorf("%s: reading row %d: %v", a.path, r.row+n/rowBytes, err)
 		}
@@ -244,11 +248,13 @@ func (r *fileReader) finishShard(a *array) error {
 	if r.st.gzipped {
 		var one [1]byte
 		n, err := io.ReadFull(r.st.r, one[:])
-		if n > 0 {
+		switch {
+		case n > 0 && a.trailerOK:
+			return fmt.Errorf("%s: corrupt gzip stream: it decompresses to more than the %d bytes its gzip trailer records, so the compressed data are damaged", a.path, a.dataOff+a.bodyBytes())
+		case n > 0:
 			return fmt.Errorf("%s: has trailing bytes after the %d bytes of data its header declares", a.path, a.bodyBytes())
-		}
-		if err != io.EOF {
-			return fmt.Errorf("%s: corrupt gzip stream at its end: %v", a.path, err)
+		case err != io.EOF:
+			return gzipError(a.path, err, a.dataOff+a.bodyBytes())
 		}
 	}
 	r.closeShard()

@@ -91,6 +91,9 @@ func Labeled(x Source, labels []int) (Source, error) {
 		classes = max(classes, v+1)
 	}
 	m.Classes = classes
+	if m.LabelsName == "" {
+		m.LabelsName = "labels of " + m.Name
+	}
 	return &labeledSource{x: x, labels: labels[:len(labels):len(labels)], meta: m}, nil
 }
 
@@ -142,6 +145,7 @@ func WithTargets(x, targets Source) (Source, error) {
 		return nil, fmt.Errorf("%s: targets have %d columns", t.Name, t.D)
 	}
 	m.Targets = t.D
+	m.LabelsName = t.Name
 	return &targetSource{x: x, t: targets, meta: m}, nil
 }
 

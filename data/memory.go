@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 
+	"gonum.org/v1/gonum/blas/blas64"
+
 	"github.com/reconalign/reconalign/backend"
 )
 
@@ -120,7 +122,8 @@ func (r *memReader) Close() error {
 // labels (nil when it has none). It is meant for small data: tests, examples
 // and sizes where N·D float64 values comfortably fit in memory.
 func Collect(src Source) (backend.Chunk, []int, error) {
-	return collect(src, backend.F64)
+	c, err := collect(src, backend.F64)
+	return c.x, c.labels, err
 }
 
 // Load reads a whole source into memory in its own element type (uint8
@@ -128,24 +131,62 @@ func Collect(src Source) (backend.Chunk, []int, error) {
 // its labels (nil when it has none). Wrap the result with FromMatrix to make
 // passes over memory.
 func Load(src Source) (backend.Chunk, []int, error) {
-	return collect(src, src.Meta().DType)
+	c, err := collect(src, src.Meta().DType)
+	return c.x, c.labels, err
 }
 
-func collect(src Source, dt backend.DType) (backend.Chunk, []int, error) {
-	m := src.Meta()
-	if m.N < 0 || m.D < 1 || m.N > math.MaxInt/8/m.D {
-		return backend.Chunk{}, nil, fmt.Errorf("%s: cannot collect %d×%d values", m.Name, m.N, m.D)
+// CollectXY reads a whole source into memory as the float64 matrices of the
+// closed forms: X (N×D) and Y (N×C, C = Meta.Columns()), whose rows are
+// one-hot for integer labels and the dense targets as given, with no
+// columns when the source is unlabelled.
+func CollectXY(src Source) (x, y blas64.General, err error) {
+	c, err := collect(src, backend.F64)
+	if err != nil {
+		return x, y, err
 	}
-	x := backend.Chunk{N: m.N, D: m.D}
+	m := src.Meta()
+	n, d, k := m.N, m.D, m.Columns()
+	x = blas64.General{Rows: n, Cols: d, Stride: d, Data: c.x.F64}
+	y = blas64.General{Rows: n, Cols: k, Stride: max(k, 1), Data: make([]float64, n*k)}
+	switch {
+	case k == 0:
+	case c.targets != nil:
+		copy(y.Data, c.targets)
+	case c.labels != nil:
+		for i, l := range c.labels {
+			if l < 0 || l >= k {
+				return x, y, fmt.Errorf("%s: label %d of row %d is outside [0, %d)", m.LabelsName, l, i, k)
+			}
+			y.Data[i*k+l] = 1
+		}
+	default:
+		return x, y, fmt.Errorf("%s: declares %d target columns but delivered no labels or targets", m.Name, k)
+	}
+	return x, y, nil
+}
+
+// collected is a whole source in memory.
+type collected struct {
+	x       backend.Chunk
+	labels  []int
+	targets []float64 // N×Targets, row-major
+}
+
+func collect(src Source, dt backend.DType) (collected, error) {
+	var c collected
+	m := src.Meta()
+	if m.N < 0 || m.D < 1 || m.N > math.MaxInt/8/m.D || m.Targets < 0 || m.Targets > 0 && m.N > math.MaxInt/8/m.Targets {
+		return c, fmt.Errorf("%s: cannot collect %d×%d values", m.Name, m.N, m.D)
+	}
+	c.x = backend.Chunk{N: m.N, D: m.D}
 	switch dt {
 	case backend.U8:
-		x.U8 = make([]uint8, m.N*m.D)
+		c.x.U8 = make([]uint8, m.N*m.D)
 	case backend.F32:
-		x.F32 = make([]float32, m.N*m.D)
+		c.x.F32 = make([]float32, m.N*m.D)
 	default:
-		x.F64 = make([]float64, m.N*m.D)
+		c.x.F64 = make([]float64, m.N*m.D)
 	}
-	var labels []int
 	row := 0
 	err := Each(src, min(max(m.N, 1), 4096), func(b Batch) error {
 		if b.X.D != m.D || row+b.X.N > m.N {
@@ -154,30 +195,39 @@ func collect(src Source, dt backend.DType) (backend.Chunk, []int, error) {
 		lo, hi := row*m.D, (row+b.X.N)*m.D
 		switch {
 		case dt == backend.F64:
-			b.X.Float64(x.F64[lo:], nil)
+			b.X.Float64(c.x.F64[lo:], nil)
 		case b.X.DType() != dt:
 			return fmt.Errorf("%s: delivered %v rows but declares %v", m.Name, b.X.DType(), dt)
 		case dt == backend.U8:
-			copy(x.U8[lo:hi], b.X.U8)
+			copy(c.x.U8[lo:hi], b.X.U8)
 		default:
-			copy(x.F32[lo:hi], b.X.F32)
+			copy(c.x.F32[lo:hi], b.X.F32)
 		}
 		if b.Labels != nil {
-			if labels == nil {
-				labels = make([]int, m.N)
+			if c.labels == nil {
+				c.labels = make([]int, m.N)
 			}
-			copy(labels[row:], b.Labels)
+			copy(c.labels[row:], b.Labels)
+		}
+		if b.Targets != nil && m.Targets > 0 {
+			if len(b.Targets) != b.X.N*m.Targets {
+				return fmt.Errorf("%s: delivered %d target values for %d rows of %d columns", m.LabelsName, len(b.Targets), b.X.N, m.Targets)
+			}
+			if c.targets == nil {
+				c.targets = make([]float64, m.N*m.Targets)
+			}
+			copy(c.targets[row*m.Targets:], b.Targets)
 		}
 		row += b.X.N
 		return nil
 	})
 	if err != nil {
-		return backend.Chunk{}, nil, err
+		return collected{}, err
 	}
 	if row != m.N {
-		return backend.Chunk{}, nil, fmt.Errorf("%s: delivered %d rows but declares %d", m.Name, row, m.N)
+		return collected{}, fmt.Errorf("%s: delivered %d rows but declares %d", m.Name, row, m.N)
 	}
-	return x, labels, nil
+	return c, nil
 }
 
 // Resident: the batches are views of the caller's matrix.

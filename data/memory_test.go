@@ -110,3 +110,70 @@ func TestEach(t *testing.T) {
 		t.Fatal("a chunk of 0 rows was accepted")
 	}
 }
+
+// CollectXY builds Y as the closed forms want it: one-hot rows for labels,
+// the dense targets as given, no columns without labels; Meta.Columns says
+// how many.
+func TestCollectXY(t *testing.T) {
+	x := backend.Chunk{N: 3, D: 2, F64: []float64{1, 2, 3, 4, 5, 6}}
+	labelled, err := FromMatrix(x, []int{2, 0, 2}, Shape{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xm, y, err := CollectXY(WithProgress(labelled, func(done, total int) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if labelled.Meta().Columns() != 3 || y.Rows != 3 || y.Cols != 3 || !slices.Equal(y.Data, []float64{0, 0, 1, 1, 0, 0, 0, 0, 1}) || !slices.Equal(xm.Data, x.F64) {
+		t.Errorf("one-hot: %v %+v", y.Data, xm)
+	}
+	tsrc, _ := FromMatrix(backend.Chunk{N: 3, D: 1, F64: []float64{0.5, -1, 2}}, nil, Shape{})
+	dense, err := WithTargets(mustSource(t, x), tsrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, y, err = CollectXY(dense)
+	if err != nil || dense.Meta().Columns() != 1 || !slices.Equal(y.Data, []float64{0.5, -1, 2}) {
+		t.Errorf("targets: %v %v", y.Data, err)
+	}
+	_, y, err = CollectXY(mustSource(t, x))
+	if err != nil || y.Rows != 3 || y.Cols != 0 || mustSource(t, x).Meta().Columns() != 0 {
+		t.Errorf("unlabelled: %+v %v", y, err)
+	}
+}
+
+func mustSource(t *testing.T, x backend.Chunk) Source {
+	t.Helper()
+	s, err := FromMatrix(x, nil, Shape{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestArrayShapeAndProgress(t *testing.T) {
+	for _, c := range []struct {
+		m    Meta
+		want []int
+	}{
+		{Meta{N: 5, D: 12}, []int{5, 12}},
+		{Meta{N: 5, D: 12, Shape: Shape{H: 2, W: 2, C: 3, Layout: HWC}}, []int{5, 2, 2, 3}},
+		{Meta{N: 5, D: 12, Shape: Shape{H: 2, W: 2, C: 3, Layout: CHW}}, []int{5, 3, 2, 2}},
+		{Meta{N: 5, D: 12, Shape: Shape{H: 2, W: 2, C: 1}}, []int{5, 12}}, // shape of other rows
+	} {
+		if got := c.m.ArrayShape(); !slices.Equal(got, c.want) {
+			t.Errorf("%+v: ArrayShape %v, want %v", c.m, got, c.want)
+		}
+	}
+	if ChunkRowsFor(150528, 64<<20) != 55 || ChunkRowsFor(1<<30, 1) != 1 {
+		t.Errorf("ChunkRowsFor: %d, %d", ChunkRowsFor(150528, 64<<20), ChunkRowsFor(1<<30, 1))
+	}
+	src := mustSource(t, backend.Chunk{N: 10, D: 1, F64: make([]float64, 10)})
+	var seen []int
+	if err := Each(WithProgress(src, func(done, total int) { seen = append(seen, done, total) }), 4, func(Batch) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seen, []int{4, 10, 8, 10, 10, 10}) {
+		t.Errorf("progress calls %v", seen)
+	}
+}

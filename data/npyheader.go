@@ -136,7 +136,7 @@ func parseHeaderDict(s string) (headerDict, error) {
 			case "False":
 				h.fortran = false
 			default:
-				return h, fmt.Errorf("fortran_order is %q, expected True or False", w)
+				return h, fmt.Errorf("fortran_order is %s, expected True or False (unquoted)", p.token())
 			}
 		case "shape":
 			if h.shape, err = p.tuple(); err != nil {
@@ -220,6 +220,16 @@ func (p *pyParser) word() string {
 	w := p.s[p.i:j]
 	p.i = j
 	return w
+}
+
+// token is the text from the current position up to the next ',' or '}',
+// for messages about a value that is not what was expected.
+func (p *pyParser) token() string {
+	rest := p.s[p.i:]
+	if j := strings.IndexAny(rest, ",}"); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.TrimSpace(rest)
 }
 
 // tuple reads a tuple of non-negative integers: (), (3,), (3, 4) or the

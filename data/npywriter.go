@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/internal/atomicfile"
 )
 
 // NPYWriter writes a .npy file row by row, so that an array larger than
@@ -18,7 +18,7 @@ import (
 // partial array under the final name.
 type NPYWriter struct {
 	path    string
-	f       *os.File
+	f       *atomicfile.File
 	w       *bufio.Writer
 	dtype   backend.DType
 	shape   []int
@@ -52,7 +52,7 @@ func NewNPYWriter(path string, dtype backend.DType, shape []int) (*NPYWriter, er
 		return nil, err
 	}
 	rowLen, _ := shapeTotal(path, shape[1:]) // a factor of total: cannot overflow
-	f, err := createTemp(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func NewNPYWriter(path string, dtype backend.DType, shape []int) (*NPYWriter, er
 		shape: append([]int(nil), shape...), rowLen: rowLen, total: total}
 	if _, err := w.w.Write(npyHeader(descr, shape)); err != nil {
 		w.Abort()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return w, nil
 }
@@ -108,7 +108,7 @@ func (w *NPYWriter) WriteRows(rows []float64) error {
 		}
 	}
 	if _, err := w.w.Write(b); err != nil {
-		return w.fail(fmt.Errorf("%s: %w", w.path, err))
+		return w.fail(err)
 	}
 	w.written += len(rows)
 	return nil
@@ -118,6 +118,17 @@ func (w *NPYWriter) WriteRows(rows []float64) error {
 // shape holds were written, or a write failed, the partial file is removed
 // and Close says why.
 func (w *NPYWriter) Close() error {
+	if err := w.Finish(); err != nil {
+		return err
+	}
+	return w.Commit()
+}
+
+// Finish checks that the array is complete and writes it out under its
+// temporary name: Commit then gives it its name, or Abort removes it. A
+// group of outputs finished first and committed together appear together
+// or not at all (atomicfile.Set).
+func (w *NPYWriter) Finish() error {
 	if w.err != nil {
 		return w.err
 	}
@@ -125,23 +136,30 @@ func (w *NPYWriter) Close() error {
 		return w.fail(fmt.Errorf("%s: shape %s holds %d values but only %d were written", w.path, dimsString(w.shape), w.total, w.written))
 	}
 	if err := w.w.Flush(); err != nil {
-		return w.fail(fmt.Errorf("%s: %w", w.path, err))
+		return w.fail(err)
 	}
-	w.err = fmt.Errorf("%s: NPYWriter already closed", w.path)
-	return commitTemp(w.f, w.path)
+	if err := w.f.Close(); err != nil {
+		return w.fail(err)
+	}
+	w.err = fmt.Errorf("%s: NPYWriter already finished", w.path)
+	return nil
 }
+
+// Commit gives a finished file its name.
+func (w *NPYWriter) Commit() error { return w.f.Commit() }
 
 // Abort removes the partial file: for a producer that fails before the end
 // (use it with defer; after Close it does nothing).
 func (w *NPYWriter) Abort() {
+	w.f.Abort()
 	if w.err == nil {
-		w.fail(fmt.Errorf("%s: NPYWriter aborted", w.path))
+		w.err = fmt.Errorf("%s: NPYWriter aborted", w.path)
 	}
 }
 
 // fail records err, discards the temporary file and returns err.
 func (w *NPYWriter) fail(err error) error {
 	w.err = err
-	discardTemp(w.f)
+	w.f.Abort()
 	return err
 }

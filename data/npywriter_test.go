@@ -195,3 +195,38 @@ func TestNPYWriterErrors(t *testing.T) {
 		t.Errorf("failed writes left %d files", len(entries))
 	}
 }
+
+// Finish writes the array out under its temporary name; only Commit makes
+// it appear, and Abort after Finish leaves nothing.
+func TestNPYWriterFinishThenCommit(t *testing.T) {
+	dir := t.TempDir()
+	for _, commit := range []bool{true, false} {
+		path := filepath.Join(dir, fmt.Sprintf("a%v.npy", commit))
+		w, err := NewNPYWriter(path, backend.F64, []int{2, 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRows([]float64{1, 2, 3, 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Fatal("a finished file appeared before Commit")
+		}
+		if commit {
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			w.Abort()
+		}
+		if _, err := os.Stat(path); (err == nil) != commit {
+			t.Fatalf("commit=%v: stat %v", commit, err)
+		}
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Fatalf("left in the directory: %v", es)
+	}
+}

@@ -97,7 +97,7 @@ func Open(dataPath, labelsPath string, opts Options) (Source, error) {
 	if err := matchLabelCounts(x, lfiles, counts, labelsPath); err != nil {
 		return nil, err
 	}
-	return Labeled(x, labels)
+	return Labeled(withMeta{Source: x, labels: labelsPath}, labels)
 }
 
 // matchLabelCounts names the first pair of files whose counts differ.

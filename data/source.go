@@ -59,7 +59,39 @@ type Meta struct {
 	Targets int           // columns of dense targets when the source has them, else 0
 	DType   backend.DType // element type of the rows
 	Shape   Shape         // image shape, zero when unknown
+	// LabelsName names where the labels or targets come from (their file),
+	// for messages about them; empty when the source is unlabelled.
+	LabelsName string
 }
+
+// Columns is the number of target columns C a labelled source gives Y
+// (N×C): its dense targets' columns when it has them, else its number of
+// classes (one-hot rows), 0 when it is unlabelled.
+func (m Meta) Columns() int {
+	if m.Targets > 0 {
+		return m.Targets
+	}
+	return m.Classes
+}
+
+// ArrayShape is the shape an N-row array of these samples takes when it is
+// written out: (N, H, W, C) for an hwc image shape, (N, C, H, W) for chw,
+// else (N, D).
+func (m Meta) ArrayShape() []int {
+	s := m.Shape
+	switch {
+	case s.IsZero() || s.D() != m.D:
+		return []int{m.N, m.D}
+	case s.Layout == CHW:
+		return []int{m.N, s.C, s.H, s.W}
+	}
+	return []int{m.N, s.H, s.W, s.C}
+}
+
+// ChunkRowsFor is the number of rows of d float64 features that fit in
+// maxBytes (at least one): the size of a chunk when its bytes, not its rows,
+// are what must stay bounded (very wide rows).
+func ChunkRowsFor(d, maxBytes int) int { return max(1, maxBytes/(8*max(d, 1))) }
 
 // Batch is one chunk of consecutive samples. Labels (one int per row) or
 // Targets (Rows×Targets row-major) are set when the source has them. A Batch is

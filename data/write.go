@@ -4,71 +4,84 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/reconalign/reconalign/internal/atomicfile"
 )
 
 // WriteNPY writes data as a C-order .npy file of the given shape (nil means
 // one dimension of len(data)). data is a []float64, []float32, []uint8,
 // []int64, []int32 or []int (written as int64). The file is written to a
-// temporary name and renamed, so a reader never sees half of it.
+// temporary name and renamed, so a reader never sees half of it, and a
+// failed write leaves an existing file as it was.
+func WriteNPY(path string, data any, shape []int) error {
+	if _, err := npyLayout(path, data, shape); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, func(w io.Writer) error { return EncodeNPY(w, data, shape) })
+}
+
+// EncodeNPY writes data as WriteNPY does, to w.
 //
 // npyio's Write only knows 1-D slices and 2-D float64 matrices, so the
 // header is written here (NumPy's format 1.0, 64-byte aligned).
-func WriteNPY(path string, data any, shape []int) error {
+func EncodeNPY(w io.Writer, data any, shape []int) error {
+	l, err := npyLayout("npy", data, shape)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	if _, err := bw.Write(npyHeader(l.descr, l.shape)); err != nil {
+		return err
+	}
+	if err := writeValues(bw, data, l.size); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+type npyArray struct {
+	descr string
+	size  int
+	shape []int
+}
+
+// npyLayout checks data against shape and says how it is written.
+func npyLayout(path string, data any, shape []int) (npyArray, error) {
 	var (
-		n     int
-		descr string
-		size  int
+		n int
+		l npyArray
 	)
 	switch v := data.(type) {
 	case []float64:
-		n, descr, size = len(v), "<f8", 8
+		n, l.descr, l.size = len(v), "<f8", 8
 	case []float32:
-		n, descr, size = len(v), "<f4", 4
+		n, l.descr, l.size = len(v), "<f4", 4
 	case []uint8:
-		n, descr, size = len(v), "|u1", 1
+		n, l.descr, l.size = len(v), "|u1", 1
 	case []int64:
-		n, descr, size = len(v), "<i8", 8
+		n, l.descr, l.size = len(v), "<i8", 8
 	case []int32:
-		n, descr, size = len(v), "<i4", 4
+		n, l.descr, l.size = len(v), "<i4", 4
 	case []int:
-		n, descr, size = len(v), "<i8", 8
+		n, l.descr, l.size = len(v), "<i8", 8
 	default:
-		return fmt.Errorf("%s: WriteNPY cannot write %T (want []float64, []float32, []uint8, []int64, []int32 or []int)", path, data)
+		return l, fmt.Errorf("%s: WriteNPY cannot write %T (want []float64, []float32, []uint8, []int64, []int32 or []int)", path, data)
 	}
-	if shape == nil {
-		shape = []int{n}
+	l.shape = shape
+	if l.shape == nil {
+		l.shape = []int{n}
 	}
-	total, err := shapeTotal(path, shape)
+	total, err := shapeTotal(path, l.shape)
 	if err != nil {
-		return err
+		return l, err
 	}
 	if total != n {
-		return fmt.Errorf("%s: shape %s holds %d values but %d were given", path, dimsString(shape), total, n)
+		return l, fmt.Errorf("%s: shape %s holds %d values but %d were given", path, dimsString(l.shape), total, n)
 	}
-
-	f, err := createTemp(path)
-	if err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		discardTemp(f)
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	if _, err := w.Write(npyHeader(descr, shape)); err != nil {
-		return fail(err)
-	}
-	if err := writeValues(w, data, size); err != nil {
-		return fail(err)
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	return commitTemp(f, path)
+	return l, nil
 }
 
 // shapeTotal is the number of values an array of the given shape holds.
@@ -81,40 +94,6 @@ func shapeTotal(path string, shape []int) (int, error) {
 		total *= d
 	}
 	return total, nil
-}
-
-// createTemp opens a hidden temporary file next to path, so that the final
-// rename stays on one file system.
-func createTemp(path string) (*os.File, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot create it: %w", path, err)
-	}
-	return f, nil
-}
-
-// discardTemp closes and removes a temporary file from createTemp.
-func discardTemp(f *os.File) {
-	f.Close()
-	os.Remove(f.Name())
-}
-
-// commitTemp closes a fully written temporary file and renames it to path.
-func commitTemp(f *os.File, path string) error {
-	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil {
-		discardTemp(f)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // npyHeader builds the magic, version, length and dict, padded with spaces

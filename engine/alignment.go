@@ -67,7 +67,8 @@ func ParseNormalize(s string) (Normalize, error) {
 	return "", fmt.Errorf("unknown normalisation %q: want full or papercode", s)
 }
 
-// AlignOptions are the choices of analysis.md; the zero value means centred
+// AlignOptions are the choices between the paper's variants of the curve
+// (see README's "Which alignment?"); the zero value means centred
 // off, gram form, squared scale, full normalisation, DefaultRTol.
 type AlignOptions struct {
 	Center    bool
@@ -108,6 +109,8 @@ type Curve struct {
 	Normalize    Normalize `json:"normalize"`
 	Centered     bool      `json:"centered"`
 	RTol         float64   `json:"rtol"`
+	// Backend is the backend that computed it (set by Engine.Align).
+	Backend backend.Info `json:"backend"`
 }
 
 // Projections are the C-vectors Yᵀq_j of the leading directions, columns of
@@ -193,7 +196,7 @@ func (p Projections) PapercodeDenominator(form Form) float64 {
 func CurveFrom(p Projections, e *Eigen, centered bool, opt AlignOptions) (*Curve, error) {
 	opt = opt.withDefaults()
 	if p.Gy.Rows == 0 {
-		return nil, fmt.Errorf("alignment needs labels or targets (no target columns)")
+		return nil, fmt.Errorf("alignment: %w", ErrNeedsLabels)
 	}
 	a := p.PerDirection(opt.Form)
 	total := 0.0
@@ -205,7 +208,7 @@ func CurveFrom(p Projections, e *Eigen, centered bool, opt AlignOptions) (*Curve
 		den = p.PapercodeDenominator(opt.Form)
 	}
 	if !(den > 0) {
-		return nil, fmt.Errorf("alignment is undefined: the targets have no component in the span of the data (denominator %g)", den)
+		return nil, undefinedAlignment(p, e, centered, den)
 	}
 	c := &Curve{
 		K: make([]int, len(a)), Alignment: make([]float64, len(a)), PerDirection: a,

@@ -3,7 +3,11 @@
 // the cheaper side (D×D, or the N×N dual when N < D — the paper's
 // fast_gram_eigh), and turns the result into the paper's alignment curve
 // (Eq. 7) for every k at once. Each heavy operation is routed to one of the
-// registered backends (pure Go, OpenBLAS, CUDA); everything else is plain Go.
+// registered backends (pure Go, OpenBLAS, CUDA) by Engine.Do, the router
+// every package above uses (closedform and rsvd run through it too), which
+// chooses by the device kind the registry reports and the operation's
+// arithmetic; every result names the backend that computed it. Everything
+// else is plain Go.
 //
 // The usual entry point is:
 //

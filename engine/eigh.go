@@ -36,11 +36,13 @@ type Eigen struct {
 	// eigenvectors themselves.
 	Sample blas64.General
 	Rank   int // number of eigenvalues above the tolerance
+	// Backend is the backend that computed it (set by Engine.Eigh).
+	Backend backend.Info
 }
 
-// rankOf counts the leading eigenvalues above rtol·λ_1 (values descending),
-// capped at limit.
-func rankOf(values []float64, rtol float64, limit int) int {
+// NumericalRank is the rank cut: it counts the leading eigenvalues above
+// rtol·λ_1 (values descending; rtol 0 means DefaultRTol), capped at limit.
+func NumericalRank(values []float64, rtol float64, limit int) int {
 	if rtol <= 0 {
 		rtol = DefaultRTol
 	}
@@ -73,7 +75,7 @@ func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eige
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
 	}
-	e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, sampleRank(st.N, st.Centered))}
+	e := &Eigen{Route: RouteDirect, Values: w, Rank: NumericalRank(w, rtol, sampleRank(st.N, st.Centered))}
 	if vectors {
 		e.Vectors = backend.Columns(a, e.Rank)
 	}
@@ -86,6 +88,16 @@ func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eige
 // Only eigenpairs above the tolerance get feature-space vectors, since
 // v = Xᵀu/√λ is undefined for λ = 0.
 func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (*Eigen, error) {
+	route := RouteDirect
+	if x.Rows < x.Cols {
+		route = RouteDual
+	}
+	return GramEighRoute(be, x, center, rtol, route)
+}
+
+// GramEighRoute is GramEigh on the route given, whichever side is cheaper:
+// for comparing the two (the benchmarks time both at every shape).
+func GramEighRoute(be backend.Backend, x blas64.General, center bool, rtol float64, route Route) (*Eigen, error) {
 	n, d := x.Rows, x.Cols
 	if n == 0 || d == 0 {
 		return nil, fmt.Errorf("eigh: empty data (%d×%d)", n, d)
@@ -95,7 +107,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 		xc = centered(x)
 	}
 	limit := sampleRank(n, center)
-	if n >= d {
+	if route == RouteDirect {
 		g := backend.NewGeneral(d, d)
 		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, xc, 0, g); err != nil {
 			return nil, err
@@ -104,7 +116,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 		if err != nil {
 			return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", d, d, err)
 		}
-		e := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, limit)}
+		e := &Eigen{Route: RouteDirect, Values: w, Rank: NumericalRank(w, rtol, limit)}
 		e.Vectors = backend.Columns(g, e.Rank)
 		return e, nil
 	}
@@ -116,7 +128,7 @@ func GramEigh(be backend.Backend, x blas64.General, center bool, rtol float64) (
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d dual Gram: %w", n, n, err)
 	}
-	e := &Eigen{Route: RouteDual, Values: w, Rank: rankOf(w, rtol, limit)}
+	e := &Eigen{Route: RouteDual, Values: w, Rank: NumericalRank(w, rtol, limit)}
 	e.Sample = backend.Columns(k, e.Rank)
 	v := backend.NewGeneral(d, e.Rank)
 	if e.Rank > 0 {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/blas"
@@ -17,14 +20,17 @@ import (
 // Options configure an Engine.
 type Options struct {
 	// Backend is a registered backend name, or "auto" (the default): the
-	// preferred available CPU backend (see Auto).
+	// preferred available CPU backend, and a GPU for operations large
+	// enough to repay it (see Engine.Do).
 	Backend string
-	// Threads bounds CPU worker threads (0: all cores).
+	// Threads bounds CPU worker threads (0: all cores). Values above
+	// MaxThreads are lowered to it, with a note through Logf.
 	Threads int
 	// Precision is the Gram's arithmetic on backends that offer several
-	// ("fp64", "fp32", "tf32", "bf16", "exact-u8" on cuda). Empty or "fp64"
-	// is float64, the only arithmetic of the CPU backends; asking a backend
-	// for one it lacks is an error, never a silent substitution.
+	// (one of Precisions). Empty or "fp64" is float64, the only arithmetic
+	// of the CPU backends (exact for uint8 data, as "exact-u8" asks); asking
+	// a backend for one it lacks is an error matching
+	// ErrPrecisionUnavailable, never a silent substitution.
 	Precision string
 	// ChunkRows is the number of rows read per chunk (0: DefaultChunkRows).
 	ChunkRows int
@@ -32,6 +38,9 @@ type Options struct {
 	// total; the CLI draws a progress bar from it.
 	Progress func(done, total int)
 	// Logf receives one-line notes (routing decisions, fallbacks).
+	//
+	// When an Engine is shared by goroutines, Progress and Logf are called
+	// from each of them and must be safe for that.
 	Logf func(format string, args ...any)
 }
 
@@ -39,51 +48,72 @@ type Options struct {
 // makes the per-chunk overhead negligible against the Gram update.
 const DefaultChunkRows = 4096
 
-// Engine routes the heavy operations of the analysis to a backend: the one
-// named in Options, or with "auto" the best CPU backend, and the GPU for
-// problems large enough to repay its start-up (see GPUWorthIt).
+// Precisions are the Gram arithmetics a backend may offer (Options.Precision).
+var Precisions = []string{"fp64", "fp32", "tf32", "bf16", "exact-u8"}
+
+// MaxThreads is the most CPU threads an Engine will use: four per core
+// (more only queue on the same cores, and cost memory per thread).
+func MaxThreads() int { return 4 * runtime.NumCPU() }
+
+// Engine routes the heavy operations of the analysis to backends (see Do).
+//
+// An Engine may be used by several goroutines at once: every operation
+// borrows a backend instance of its own for its whole run (another CPU
+// instance is opened when all are busy, up to one per core; operations on a
+// GPU queue for its one instance). Close it when every operation has
+// returned.
 type Engine struct {
-	be   backend.Backend // the CPU default, or the backend named in Options
+	opts Options
+	cpu  *pool // the CPU default, or the backend named in Options
 	auto bool
-	gpu  backend.Backend // opened on first use by auto routing
-	// gpuErr is why auto routing cannot use a GPU (set once tried).
-	gpuErr error
-	last   backend.Backend // the backend of the latest operation
 	// gpuMinFlops is GPUMinFlops, lowered by tests to route small problems.
 	gpuMinFlops float64
-	opts        Options
+
+	mu     sync.Mutex
+	gpu    *pool // opened on first use by auto routing
+	gpuErr error // why auto routing cannot use a GPU (set once tried)
 }
 
-// New opens the backend the options name.
+// New opens the backend the options name (with "auto", the preferred CPU
+// backend; a GPU is opened when an operation first needs one).
 func New(opts Options) (*Engine, error) {
-	if opts.ChunkRows <= 0 {
+	switch {
+	case opts.ChunkRows < 0:
+		return nil, &OptionError{Option: "ChunkRows", Value: opts.ChunkRows, Want: "at least 1 row, or 0 for the default"}
+	case opts.Threads < 0:
+		return nil, &OptionError{Option: "Threads", Value: opts.Threads, Want: "0 (all cores) or a positive count"}
+	}
+	if opts.ChunkRows == 0 {
 		opts.ChunkRows = DefaultChunkRows
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	if opts.Threads > MaxThreads() {
+		opts.Logf("threads: %d lowered to %d (4 per core on %d cores)", opts.Threads, MaxThreads(), runtime.NumCPU())
+		opts.Threads = MaxThreads()
+	}
+	if opts.Precision != "" && opts.Precision != "float64" && !slices.Contains(Precisions, opts.Precision) {
+		return nil, &OptionError{Option: "Precision", Value: fmt.Sprintf("%q", opts.Precision), Want: "one of " + strings.Join(Precisions, ", ")}
+	}
 	name := opts.Backend
 	if name == "" {
 		name = "auto"
 	}
-	var be backend.Backend
+	e := &Engine{auto: name == "auto", gpuMinFlops: GPUMinFlops, opts: opts}
+	names, size := []string{name}, cpuPoolSize()
+	if e.auto {
+		names = backend.NamesOn(backend.CPU)
+	} else if dev, _ := backend.DeviceOf(name); dev == backend.GPU {
+		size = 1
+	}
 	var err error
-	if name == "auto" {
-		be, err = Auto(backend.Options{Threads: opts.Threads})
-	} else {
-		be, err = backend.Open(name, backend.Options{Threads: opts.Threads})
-	}
-	if err != nil {
+	if e.cpu, err = e.openPool(names, size); err != nil {
 		return nil, err
 	}
-	if err := usePrecision(be, opts.Precision); err != nil {
-		if c, ok := be.(backend.Closer); ok {
-			c.Close()
-		}
-		return nil, err
-	}
-	opts.Logf("backend: %s (%s, %s, %d threads)", be.Info().Name, be.Info().Device, be.Info().Library, be.Info().Threads)
-	return &Engine{be: be, auto: name == "auto", last: be, gpuMinFlops: GPUMinFlops, opts: opts}, nil
+	info := e.cpu.all[0].Info()
+	opts.Logf("backend: %s (%s, %s, %d threads)", info.Name, info.Device, info.Library, info.Threads)
+	return e, nil
 }
 
 // usePrecision sets the Gram arithmetic, or fails when be cannot provide it.
@@ -92,7 +122,10 @@ func usePrecision(be backend.Backend, p string) error {
 		return nil
 	}
 	if s, ok := be.(backend.PrecisionSelector); ok {
-		return s.UsePrecision(p)
+		if err := s.UsePrecision(p); err != nil {
+			return fmt.Errorf("%w: %w", ErrPrecisionUnavailable, err)
+		}
+		return nil
 	}
 	// A CPU backend's Gram is float64, and exact for uint8 data with its
 	// integral shift either way: integer dot products where the CPU has
@@ -100,113 +133,45 @@ func usePrecision(be backend.Backend, p string) error {
 	if p == "fp64" || p == "float64" || p == "exact-u8" {
 		return nil
 	}
-	return fmt.Errorf("backend %s computes the Gram in float64 (exact for uint8 data) only; precision %q needs a backend that offers it (--backend cuda)", be.Info().Name, p)
+	return fmt.Errorf("%w: backend %s computes the Gram in float64 (exact for uint8 data) only, not %s", ErrPrecisionUnavailable, be.Info().Name, p)
 }
 
-// GPUMinFlops is the work (2·N·D² for the Gram plus 10·D³ for the
-// eigendecomposition) above which auto routing sends an operation to a GPU.
-// A GPU's fixed cost (context, library handles, NVRTC compilation, the D×D
-// transfer) is of order a second; this machine's CPU backends reach 30–90
-// GFLOP/s (BENCHMARKS.md), so below ~2·10¹¹ flops the CPU finishes first.
-// BUG(engine): the GPU side of this rule comes from the anchor timings of
-// docs, not from a measurement of this engine on a GPU: refine it with the
-// GPU check (scripts/gpu-check.sh).
-const GPUMinFlops = 2e11
-
-// GPUWorthIt applies the routing rule to a dataset's shape.
-func GPUWorthIt(n, d int) bool { return routeFlops(n, d) >= GPUMinFlops }
-
-func routeFlops(n, d int) float64 {
-	fn, fd := float64(n), float64(d)
-	return 2*fn*fd*fd + 10*fd*fd*fd
-}
-
-// backendFor picks the backend for an operation on data of meta's shape.
-func (e *Engine) backendFor(meta data.Meta) backend.Backend {
-	if !e.auto || routeFlops(meta.N, meta.D) < e.gpuMinFlops {
-		return e.be
-	}
-	if e.gpu == nil && e.gpuErr == nil {
-		e.gpu, e.gpuErr = backend.Open("cuda", backend.Options{Threads: e.opts.Threads})
-		if e.gpuErr == nil {
-			e.gpuErr = usePrecision(e.gpu, e.opts.Precision)
-		}
-		if e.gpuErr != nil {
-			e.gpu = nil
-			e.opts.Logf("route: staying on %s: %v", e.be.Info().Name, e.gpuErr)
-		}
-	}
-	if e.gpu == nil {
-		return e.be
-	}
-	e.opts.Logf("route: %d×%d is worth a GPU (≥ %.0e flops): %s", meta.N, meta.D, GPUMinFlops, e.gpu.Info().Device)
-	return e.gpu
-}
-
-// withFallback runs op on the backend chosen for meta; when that is an
-// auto-chosen GPU that fails for environmental reasons (out of memory, a
-// library error), it says why and runs op again on the CPU backend, whose
-// float64 arithmetic is the GPU's default too (a non-default precision is
-// never replaced: its failure is returned).
-func (e *Engine) withFallback(meta data.Meta, op func(backend.Backend) error) error {
-	be := e.backendFor(meta)
-	e.last = be
-	err := op(be)
-	if err != nil && be != e.be && e.opts.Precision == "" && errors.Is(err, backend.ErrUnavailable) {
-		e.opts.Logf("route: %s failed (%v); falling back to %s", be.Info().Name, err, e.be.Info().Name)
-		e.last = e.be
-		err = op(e.be)
-	}
-	return err
-}
-
-// Auto opens the preferred available CPU backend. GPU backends are chosen by
-// name only for now: the size above which a transfer pays off has not been
-// measured on a GPU machine yet.
-func Auto(opts backend.Options) (backend.Backend, error) {
-	var names []string
-	for _, n := range backend.Names() {
-		if n != "cuda" {
-			names = append(names, n)
-		}
-	}
-	return backend.OpenBest(opts, names...)
-}
-
-// Backend returns the backend of the latest operation (before any, the
-// default one).
-func (e *Engine) Backend() backend.Backend { return e.last }
+// Options returns the options the engine runs with (defaults filled in).
+func (e *Engine) Options() Options { return e.opts }
 
 // Close releases the backends' resources.
 func (e *Engine) Close() error {
-	var errs []error
-	for _, be := range []backend.Backend{e.be, e.gpu} {
-		if c, ok := be.(backend.Closer); ok {
-			errs = append(errs, c.Close())
-		}
-	}
-	return errors.Join(errs...)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return errors.Join(e.cpu.close(), e.gpu.close())
 }
 
 // Moments makes one pass over src and returns its accumulated moments. The
 // next chunk is read while the current one is accumulated.
 func (e *Engine) Moments(src data.Source) (*Moments, error) {
 	var m *Moments
-	err := e.withFallback(src.Meta(), func(be backend.Backend) error {
-		var err error
-		m, err = e.moments(be, src)
+	info, err := e.Do(OpMoments, shapeOf(src), func(be backend.Backend) (err error) {
+		m, err = e.MomentsOn(be, src)
 		return err
 	})
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	m.Backend = info
+	return m, nil
 }
 
-func (e *Engine) moments(be backend.Backend, src data.Source) (*Moments, error) {
+func shapeOf(src data.Source) Shape {
+	m := src.Meta()
+	return Shape{N: m.N, D: m.D}
+}
+
+// MomentsOn is Moments on a backend the caller holds (inside Do, for an
+// operation that continues on the same backend), with the engine's chunk
+// size and progress reporting.
+func (e *Engine) MomentsOn(be backend.Backend, src data.Source) (*Moments, error) {
 	meta := src.Meta()
-	c := meta.Classes
-	if meta.Targets > 0 {
-		c = meta.Targets
-	}
-	m, err := NewMoments(meta.D, c)
+	m, err := NewMoments(meta.D, meta.Columns())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", meta.Name, err)
 	}
@@ -230,6 +195,7 @@ func (e *Engine) moments(be backend.Backend, src data.Source) (*Moments, error) 
 	if m.N == 0 {
 		return nil, fmt.Errorf("%s: the data hold no samples", meta.Name)
 	}
+	m.Backend = be.Info()
 	return m, nil
 }
 
@@ -342,11 +308,11 @@ func copyBatch(dst, b data.Batch) data.Batch {
 // plus the N×N Gram); above it the direct route is used even when N < D.
 const DualMaxBytes = 4 << 30
 
-// dualFits reports whether the N×N route is both cheaper and small enough
-// to hold the data in memory.
-func dualFits(meta data.Meta) bool {
-	n, d := float64(meta.N), float64(meta.D)
-	return meta.N > 0 && meta.N < meta.D && 8*(n*d+n*n) < DualMaxBytes
+// DualFits is the route rule: the N×N dual route is taken when it is both
+// cheaper (N < D) and small enough to hold the data in memory.
+func DualFits(n, d int) bool {
+	fn, fd := float64(n), float64(d)
+	return n > 0 && n < d && 8*(fn*fd+fn*fn) < DualMaxBytes
 }
 
 // Eigh eigendecomposes the Gram of src (centred when center is set): all
@@ -354,16 +320,17 @@ func dualFits(meta data.Meta) bool {
 func (e *Engine) Eigh(src data.Source, center bool, top int, rtol float64) (*Eigen, error) {
 	meta := src.Meta()
 	if top < 0 || top > meta.D {
-		return nil, fmt.Errorf("--top %d: want 0 (all) or a number of pairs in [1, D = %d]", top, meta.D)
+		return nil, &OptionError{Option: "Top", Value: top, Want: fmt.Sprintf("0 (all) or a number of pairs in [1, D = %d]", meta.D)}
 	}
 	var eig *Eigen
-	err := e.withFallback(meta, func(be backend.Backend) (err error) {
+	info, err := e.Do(OpEigh, shapeOf(src), func(be backend.Backend) (err error) {
 		eig, err = e.eigh(be, src, center, top, rtol)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	eig.Backend = info
 	if top > 0 && top < eig.Rank {
 		eig.Rank = top
 		eig.Vectors = backend.Columns(eig.Vectors, top)
@@ -374,15 +341,15 @@ func (e *Engine) Eigh(src data.Source, center bool, top int, rtol float64) (*Eig
 
 func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int, rtol float64) (*Eigen, error) {
 	meta := src.Meta()
-	if dualFits(meta) {
+	if DualFits(meta.N, meta.D) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
-		x, _, err := e.collect(src)
+		x, _, err := e.Collect(Unlabeled{Source: src})
 		if err != nil {
 			return nil, err
 		}
 		return GramEigh(be, x, center, rtol)
 	}
-	m, err := e.moments(be, Unlabeled{Source: src})
+	m, err := e.MomentsOn(be, Unlabeled{Source: src})
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +368,7 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 	if err != nil {
 		return nil, fmt.Errorf("top-%d eigenpairs of the %d×%d Gram: %w", top, st.D, st.D, err)
 	}
-	eig := &Eigen{Route: RouteDirect, Values: w, Rank: rankOf(w, rtol, sampleRank(st.N, center))}
+	eig := &Eigen{Route: RouteDirect, Values: w, Rank: NumericalRank(w, rtol, sampleRank(st.N, center))}
 	eig.Vectors = backend.Columns(v, eig.Rank)
 	return eig, nil
 }
@@ -412,7 +379,7 @@ type Unlabeled struct{ data.Source }
 
 func (u Unlabeled) Meta() data.Meta {
 	m := u.Source.Meta()
-	m.Classes, m.Targets = 0, 0
+	m.Classes, m.Targets, m.LabelsName = 0, 0, ""
 	return m
 }
 
@@ -421,21 +388,29 @@ func (u Unlabeled) Meta() data.Meta {
 // moments and the D×D eigendecomposition.
 func (e *Engine) Align(src data.Source, opt AlignOptions) (*Curve, error) {
 	opt = opt.withDefaults()
+	meta := src.Meta()
+	if meta.Columns() == 0 {
+		return nil, fmt.Errorf("%s: alignment: %w", meta.Name, ErrNeedsLabels)
+	}
 	var c *Curve
-	err := e.withFallback(src.Meta(), func(be backend.Backend) (err error) {
+	info, err := e.Do(OpAlign, shapeOf(src), func(be backend.Backend) (err error) {
 		c, err = e.align(be, src, opt)
 		return err
 	})
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	c.Backend = info
+	return c, nil
 }
 
 func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
 	meta := src.Meta()
-	if dualFits(meta) {
+	if DualFits(meta.N, meta.D) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
 		return e.alignDual(be, src, opt)
 	}
-	m, err := e.moments(be, src)
+	m, err := e.MomentsOn(be, src)
 	if err != nil {
 		return nil, err
 	}
@@ -448,12 +423,9 @@ func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*
 }
 
 func (e *Engine) alignDual(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
-	x, y, err := e.collect(src)
+	x, y, err := e.Collect(src)
 	if err != nil {
 		return nil, err
-	}
-	if y.Cols == 0 {
-		return nil, fmt.Errorf("%s: alignment needs labels or targets", src.Meta().Name)
 	}
 	eig, err := GramEigh(be, x, opt.Center, opt.RTol)
 	if err != nil {
@@ -471,43 +443,12 @@ func (e *Engine) alignDual(be backend.Backend, src data.Source, opt AlignOptions
 	return CurveFrom(p, eig, opt.Center, opt)
 }
 
-// collect reads the whole source into memory as float64, with its targets
-// as a dense N×C matrix (one-hot for integer labels; zero columns when the
-// source has none).
-func (e *Engine) collect(src data.Source) (x, y blas64.General, err error) {
-	meta := src.Meta()
-	c := meta.Classes
-	if meta.Targets > 0 {
-		c = meta.Targets
-	}
-	x = backend.NewGeneral(meta.N, meta.D)
-	y = backend.NewGeneral(meta.N, c)
-	row := 0
-	err = e.pass(src, func(b data.Batch) error {
-		if row+b.X.N > meta.N {
-			return fmt.Errorf("source delivered more than the %d rows it announced", meta.N)
-		}
-		b.X.Float64(x.Data[row*meta.D:], nil)
-		for i := 0; i < b.X.N && c > 0; i++ {
-			yr := y.Data[(row+i)*c : (row+i+1)*c]
-			switch {
-			case b.Labels != nil:
-				if l := b.Labels[i]; l < 0 || l >= c {
-					return fmt.Errorf("label %d of row %d is outside [0, %d)", l, row+i, c)
-				}
-				yr[b.Labels[i]] = 1
-			case b.Targets != nil:
-				copy(yr, b.Targets[i*c:(i+1)*c])
-			default:
-				return fmt.Errorf("batch has no labels or targets")
-			}
-		}
-		row += b.X.N
-		return nil
-	})
-	if err == nil && row != meta.N {
-		err = fmt.Errorf("%s: source announced %d rows but delivered %d", meta.Name, meta.N, row)
-	}
+// Collect reads the whole source into memory as float64 with its targets
+// (data.CollectXY), reporting progress as the engine's passes do.
+func (e *Engine) Collect(src data.Source) (x, y blas64.General, err error) {
+	start := time.Now()
+	x, y, err = data.CollectXY(data.WithProgress(src, e.opts.Progress))
+	e.opts.Logf("read %s into memory: %d rows in %.2fs", src.Meta().Name, x.Rows, time.Since(start).Seconds())
 	return x, y, err
 }
 

@@ -34,6 +34,8 @@ type Moments struct {
 	// Integer is true when the shift is integral (uint8 data), so the
 	// uncentred moments are reconstructed exactly.
 	Integer bool
+	// Backend is the backend that accumulated them (set by Engine.Moments).
+	Backend backend.Info
 
 	buf  []float64
 	isum []int32 // per-label pixel sums of the current uint8 chunk
@@ -52,7 +54,7 @@ func NewMoments(d, c int) (*Moments, error) {
 		return nil, fmt.Errorf("moments: negative number of target columns %d", c)
 	}
 	if float64(d)*float64(d) > 1<<33 {
-		return nil, fmt.Errorf("moments: a %d×%d Gram needs %.0f GB: use the randomized top-k route (reconalign rsvd) for D this large", d, d, float64(d)*float64(d)*8/1e9)
+		return nil, fmt.Errorf("moments: %w: a %d×%d Gram needs %.0f GB (package rsvd finds the top-k pairs at any D)", ErrGramTooLarge, d, d, float64(d)*float64(d)*8/1e9)
 	}
 	return &Moments{
 		D: d, C: c,

@@ -6,15 +6,13 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/engine"
 )
 
-// AlignmentRTol is the relative eigenvalue cut below which a direction is
-// treated as outside the data's range: its q_j = Xv_j/√λ_j is not defined
-// and its a_j is reported as zero.
-const AlignmentRTol = 1e-12
-
 // Alignment holds the per-direction alignment values of the top-K
-// directions (analysis.md; the paper's Eq. 7) and their cumulative curves.
+// directions (the paper's Eq. 7) and their cumulative curves.
 type Alignment struct {
 	// Regression[j] = ‖Yᵀq_j‖², Gram[j] = (Yᵀq_j)ᵀ·Gy·(Yᵀq_j) = ‖YYᵀq_j‖².
 	Regression, Gram []float64
@@ -30,6 +28,15 @@ type Alignment struct {
 // from a complete decomposition; zero means unknown.
 type AlignmentTotals struct {
 	Regression, Gram float64
+}
+
+// PapercodeTotals are the denominators of the paper's printed
+// alignment_sweep, what a complete basis of sample space reaches, known
+// exactly from YᵀY alone at any D: ‖YᵀY‖_F² for the gram form and tr(YᵀY)
+// for the regression form (engine.NormalizePapercode).
+func PapercodeTotals(gy blas64.General) AlignmentTotals {
+	p := engine.Projections{Gy: gy}
+	return AlignmentTotals{Regression: p.PapercodeDenominator(engine.FormRegression), Gram: p.PapercodeDenominator(engine.FormGram)}
 }
 
 // AlignmentTopK computes the alignment of the directions in res from its
@@ -52,27 +59,17 @@ func AlignmentTopK(res *Result, gy blas64.General, full AlignmentTotals) (*Align
 	if full.Regression < 0 || full.Gram < 0 || math.IsNaN(full.Regression) || math.IsNaN(full.Gram) {
 		return nil, fmt.Errorf("rsvd: full-rank totals %+v must be ≥ 0", full)
 	}
-	a := &Alignment{Regression: make([]float64, k), Gram: make([]float64, k)}
-	yq := make([]float64, c)
-	for j := 0; j < k; j++ {
-		lam := res.Values[j]
-		if !(lam > AlignmentRTol*res.Values[0]) {
-			continue
+	// Yᵀq_j for the directions in the numerical range; the others have no
+	// q_j = Xv_j/√λ_j and count as zero.
+	yq := backend.NewGeneral(c, k)
+	r := engine.NumericalRank(res.Values, engine.DefaultRTol, k)
+	for i := 0; i < c; i++ {
+		for j := 0; j < r; j++ {
+			yq.Data[i*k+j] = res.LabelProj.Data[i*res.LabelProj.Stride+j] / math.Sqrt(res.Values[j])
 		}
-		for i := 0; i < c; i++ {
-			yq[i] = res.LabelProj.Data[i*res.LabelProj.Stride+j] / math.Sqrt(lam)
-		}
-		var reg, gram float64
-		for i, v := range yq {
-			reg += v * v
-			var gv float64
-			for l, w := range yq {
-				gv += gy.Data[i*gy.Stride+l] * w
-			}
-			gram += v * gv
-		}
-		a.Regression[j], a.Gram[j] = reg, gram
 	}
+	p := engine.Projections{YQ: yq, Gy: gy}
+	a := &Alignment{Regression: p.PerDirection(engine.FormRegression), Gram: p.PerDirection(engine.FormGram)}
 	a.TopKRegression = cumulative(a.Regression, 0)
 	a.TopKGram = cumulative(a.Gram, 0)
 	if full.Regression > 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/reconalign/reconalign/backend"
@@ -351,6 +352,11 @@ func TestRankDeficient(t *testing.T) {
 		if math.IsInf(res.ErrorEstimate, 0) || res.ErrorEstimate > 1e-6 {
 			t.Errorf("%s: error estimate %v", res.Method, res.ErrorEstimate)
 		}
+		// 20 centred samples span 19 directions: the other 11 of K = 30
+		// are rounding, and Rank says so.
+		if res.Rank != 19 {
+			t.Errorf("%s: rank %d, want 19 (values %v)", res.Method, res.Rank, res.Values[17:21])
+		}
 	}
 }
 
@@ -417,7 +423,7 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{Options{K: 0}, "K = 0"},
-		{Options{K: 5}, "exceeds the dimension D = 4"},
+		{Options{K: 5}, "at most the dimension D = 4"},
 		{Options{K: 2, Oversample: -1}, "Oversample = -1"},
 		{Options{K: 2, PowerIters: -2}, "PowerIters = -2"},
 		{Options{K: 2, ChunkRows: -3}, "ChunkRows = -3"},
@@ -484,5 +490,17 @@ func BenchmarkTop100Of60000x784(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// PapercodeTotals are the engine's papercode denominators.
+func TestPapercodeTotals(t *testing.T) {
+	gy := blas64.General{Rows: 2, Cols: 2, Stride: 2, Data: []float64{3, 1, 1, 2}}
+	got := PapercodeTotals(gy)
+	if got.Regression != 5 || got.Gram != 15 {
+		t.Errorf("totals %+v, want tr = 5 and ‖·‖_F² = 15", got)
+	}
+	if _, err := Run(nil, nil, "lanczos", Options{}); err == nil || !strings.Contains(err.Error(), "lanczos") {
+		t.Errorf("unknown method: %v", err)
 	}
 }

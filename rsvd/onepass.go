@@ -31,6 +31,9 @@ func OnePass(be backend.Backend, src data.Source, opt Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	if opt.Begin != nil {
+		opt.Begin("nystrom", 1)
+	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed0f5ce7c8))
 	omega := gaussianMatrix(rng, d, l)
 	if _, err := be.QR(omega); err != nil {

@@ -141,19 +141,20 @@ func newStreamer(be backend.Backend, src data.Source, chunkRows int, center, wan
 	case m.D < 1:
 		return nil, fmt.Errorf("rsvd: %s has %d features per sample: need at least one", m.Name, m.D)
 	case chunkRows < 0:
-		return nil, fmt.Errorf("rsvd: ChunkRows = %d: want ≥ 1, or 0 for automatic", chunkRows)
+		return nil, fmt.Errorf("rsvd: %w", &engine.OptionError{Option: "ChunkRows", Value: chunkRows, Want: "≥ 1, or 0 for automatic"})
 	}
 	if chunkRows == 0 {
-		chunkRows = max(1, min(m.N, defaultChunkBytes/(8*m.D)))
+		chunkRows = min(m.N, data.ChunkRowsFor(m.D, defaultChunkBytes))
 	}
 	s := &streamer{be: be, src: src, meta: m, chunkRows: chunkRows, center: center}
-	if wantLabels {
-		switch {
-		case m.Targets > 0:
-			s.labels, s.c = denseTargets, m.Targets
-		case m.Classes > 0:
-			s.labels, s.c = classLabels, m.Classes
-		}
+	if s.c = m.Columns(); !wantLabels {
+		s.c = 0
+	}
+	switch {
+	case s.c > 0 && m.Targets > 0:
+		s.labels = denseTargets
+	case s.c > 0:
+		s.labels = classLabels
 	}
 	return s, nil
 }

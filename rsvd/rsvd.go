@@ -10,6 +10,7 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
 )
 
 // Options control TopK and OnePass.
@@ -20,8 +21,11 @@ type Options struct {
 	Center     bool // work with the centered Gram (X−1μᵀ)ᵀ(X−1μᵀ)
 	Seed       uint64
 	ChunkRows  int // rows per chunk; 0 picks a chunk of about 32 MiB of float64
-	// Progress, when set, is called after each completed pass.
+	// Progress, when set, is called after each completed pass over the data.
 	Progress func(pass, passes int)
+	// Begin, when set, is called once the method (Result.Method) and the
+	// number of passes over the data are known, before the first pass.
+	Begin func(method string, passes int)
 	// Stream forces one pass over the data per application of XᵀX. Without
 	// it, TopK forms the D×D Gram in one pass instead when that is cheaper
 	// (D < 4·passes·(K+p) and the Gram fits in 1 GiB).
@@ -49,8 +53,8 @@ type Result struct {
 	// ValueBounds[j] bounds the error of Values[j]: the true j-th eigenvalue
 	// lies in [Values[j], Values[j]+ValueBounds[j]] (up to rounding), with
 	// probability ≥ 1 − 4⁻¹⁰ over the random probes (see the package doc).
-	// ErrorBound = max_j ValueBounds[j]/Values[j] (over the values above
-	// AlignmentRTol·Values[0]; smaller ones are numerically zero).
+	// ErrorBound = max_j ValueBounds[j]/Values[j] (over the first Rank
+	// values; the others are numerically zero).
 	ValueBounds []float64
 	ErrorBound  float64
 	// ValueErrors[j] estimates the error λ_j − Values[j] itself (first-order
@@ -61,6 +65,11 @@ type Result struct {
 	// TailNorm estimates from above ‖(I−QQᵀ)A(I−QQᵀ)‖ (TopK) or ‖A−Â‖
 	// (OnePass): what the sketch missed.
 	TailNorm float64
+
+	// Rank is the number of Values above engine.DefaultRTol·Values[0]
+	// (engine.NumericalRank): with K beyond the data's numerical rank the
+	// rest are rounding, not eigenvalues.
+	Rank int
 
 	Passes    int // passes over the data
 	SketchDim int // K + Oversample, capped at D
@@ -75,6 +84,9 @@ type Result struct {
 	// for the unit sample-space direction q_j = X·v_j/√λ_j. LabelGram = YᵀY.
 	LabelProj blas64.General
 	LabelGram blas64.General
+
+	// Backend is the backend that computed it (set by Run).
+	Backend backend.Info
 }
 
 // probes is the number of Gaussian test vectors behind the a-posteriori
@@ -86,17 +98,20 @@ const (
 )
 
 func (o Options) check(d int) (int, error) {
+	bad := func(option string, value int, want string) (int, error) {
+		return 0, fmt.Errorf("rsvd: %w", &engine.OptionError{Option: option, Value: value, Want: want})
+	}
 	switch {
 	case o.K < 1:
-		return 0, fmt.Errorf("rsvd: K = %d: want at least 1 eigenpair", o.K)
+		return bad("K", o.K, "at least 1 eigenpair")
 	case o.K > d:
-		return 0, fmt.Errorf("rsvd: K = %d exceeds the dimension D = %d", o.K, d)
+		return bad("K", o.K, fmt.Sprintf("at most the dimension D = %d", d))
 	case o.Oversample < 0:
-		return 0, fmt.Errorf("rsvd: Oversample = %d: want ≥ 0", o.Oversample)
+		return bad("Oversample", o.Oversample, "≥ 0")
 	case o.PowerIters < 0:
-		return 0, fmt.Errorf("rsvd: PowerIters = %d: want ≥ 0", o.PowerIters)
+		return bad("PowerIters", o.PowerIters, "≥ 0")
 	case o.ChunkRows < 0:
-		return 0, fmt.Errorf("rsvd: ChunkRows = %d: want ≥ 1, or 0 for automatic", o.ChunkRows)
+		return bad("ChunkRows", o.ChunkRows, "≥ 1, or 0 for automatic")
 	}
 	return min(o.K+o.Oversample, d), nil
 }
@@ -125,16 +140,26 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 		exactU8 = e.ExactU8Gram() && s.meta.DType == backend.U8
 	}
 	gram := !opt.Stream && useGram(d, l, passes, exactU8)
+	method, dataPasses := "subspace-iteration", passes
+	if gram {
+		method, dataPasses = "subspace-iteration (explicit Gram)", 1
+	}
+	if opt.Begin != nil {
+		opt.Begin(method, dataPasses)
+	}
+	progress := func(p int) {
+		if opt.Progress != nil && !gram {
+			opt.Progress(p, passes)
+		}
+	}
 	if gram {
 		// Cheaper to form XᵀX once and iterate in memory; same algorithm,
 		// same bounds (A is exact either way), one pass over the data.
 		if err := s.formGram(); err != nil {
 			return nil, err
 		}
-	}
-	progress := func(p int) {
 		if opt.Progress != nil {
-			opt.Progress(p, passes)
+			opt.Progress(1, 1)
 		}
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed0f5ce7c8))
@@ -201,10 +226,7 @@ func TopK(be backend.Backend, src data.Source, opt Options) (*Result, error) {
 	}
 	k := opt.K
 	uk := backend.Clone(sub(b, 0, l, 0, k))
-	res := &Result{Method: "subspace-iteration", Passes: passes, SketchDim: l, N: s.n, Trace: pr.trace, Center: opt.Center}
-	if gram {
-		res.Method, res.Passes = "subspace-iteration (explicit Gram)", 1
-	}
+	res := &Result{Method: method, Passes: dataPasses, SketchDim: l, N: s.n, Trace: pr.trace, Center: opt.Center}
 	if opt.Center {
 		res.Mean = s.mean
 	}
@@ -377,17 +399,16 @@ func addRoundoff(res *Result, d int) {
 	}
 	res.ErrorBound = relativeError(res.Values, res.ValueBounds)
 	res.ErrorEstimate = relativeError(res.Values, res.ValueErrors)
+	res.Rank = engine.NumericalRank(res.Values, engine.DefaultRTol, len(res.Values))
 }
 
-// relativeError is max_j errs[j]/values[j] over the eigenvalues above
-// AlignmentRTol·values[0]; the others are numerically zero (K beyond the
-// rank of the data) and have no meaningful relative error.
+// relativeError is max_j errs[j]/values[j] over the eigenvalues in the
+// numerical range (engine.NumericalRank); the others are numerically zero
+// (K beyond the rank of the data) and have no meaningful relative error.
 func relativeError(values, errs []float64) float64 {
 	worst := 0.0
-	for j, e := range errs {
-		if values[j] > AlignmentRTol*values[0] {
-			worst = math.Max(worst, e/values[j])
-		}
+	for j := range engine.NumericalRank(values, engine.DefaultRTol, len(values)) {
+		worst = math.Max(worst, errs[j]/values[j])
 	}
 	return worst
 }

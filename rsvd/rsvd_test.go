@@ -3,11 +3,13 @@ package rsvd
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/backend/gonum"
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
 )
 
 // knownSpectrum builds an n×d matrix X = H·[diag(s)·Vᵀ; 0] whose Gram XᵀX
@@ -270,12 +272,16 @@ func TestExplicitGramRouteMatchesStreaming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gram, err := TopK(gonum.New(0), source(t, x, n, d, labels), opt)
+		// What Begin and Progress say agrees with Result.Passes.
+		var begun, progress []int
+		opt.Begin = func(method string, passes int) { begun = append(begun, passes) }
+		opt.Progress = func(pass, passes int) { progress = append(progress, pass, passes) }
+		gram, err := Run(engine.Fixed(gonum.New(0)), source(t, x, n, d, labels), SubspaceIteration, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if gram.Passes != 1 || streamed.Passes != 4 {
-			t.Fatalf("passes: gram %d, streamed %d", gram.Passes, streamed.Passes)
+		if gram.Passes != 1 || streamed.Passes != 4 || !slices.Equal(begun, []int{1}) || !slices.Equal(progress, []int{1, 1}) || gram.Backend.Name != "gonum" {
+			t.Fatalf("passes: gram %d (begin %v, progress %v, on %q), streamed %d", gram.Passes, begun, progress, gram.Backend.Name, streamed.Passes)
 		}
 		if e := maxRelError(gram.Values, streamed.Values); e > 1e-10 {
 			t.Fatalf("center=%v: eigenvalues differ by %.2g", center, e)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/blas64"
@@ -97,36 +96,11 @@ type suite struct {
 }
 
 func newSuite(b backend.Backend) (*suite, error) {
-	u, err := unitRoundoff(b.Info().Precision)
+	u, err := backend.UnitRoundoff(b.Info().Precision)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("backendtest: Info().Precision: %w; tolerances cannot be chosen", err)
 	}
 	return &suite{b: b, u: u, exact: u <= 0x1p-53}, nil
-}
-
-// unitRoundoff maps Info().Precision to the unit roundoff of its coarsest
-// arithmetic: a precision string may name several ("float32 Gram, float64
-// factorizations") and the coarsest one bounds the error.
-func unitRoundoff(precision string) (float64, error) {
-	known := []struct {
-		names []string
-		u     float64
-	}{
-		{[]string{"bfloat16", "bf16"}, 0x1p-8},
-		{[]string{"float16", "fp16", "half", "tf32"}, 0x1p-11},
-		{[]string{"float32", "fp32", "single"}, 0x1p-24},
-		{[]string{"float64", "fp64", "double"}, 0x1p-53},
-	}
-	p := strings.ToLower(precision)
-	for _, k := range known {
-		for _, name := range k.names {
-			if strings.Contains(p, name) {
-				return k.u, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("backendtest: Info().Precision = %q names no arithmetic the suite knows "+
-		"(float64, float32, tf32, float16, bfloat16); tolerances cannot be chosen", precision)
 }
 
 // compare fails when any of the r×c entries deviates from its reference by

@@ -3,7 +3,6 @@ package backendtest
 import (
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -297,20 +296,6 @@ func TestReferenceProblemsHoldTheirEigenpairs(t *testing.T) {
 	}
 	if l := laplacian(3).lambda; math.Abs(l[0]-(2+math.Sqrt2)) > 1e-15 || math.Abs(l[2]-(2-math.Sqrt2)) > 1e-15 {
 		t.Errorf("laplacian(3) eigenvalues %v, want 2±√2 and 2", l)
-	}
-}
-
-func TestUnitRoundoff(t *testing.T) {
-	for p, want := range map[string]float64{
-		"float64": 0x1p-53, "FP64": 0x1p-53, "float32": 0x1p-24,
-		"tf32 Gram, float64 eig": 0x1p-11, "float32/float64": 0x1p-24,
-	} {
-		if got, err := unitRoundoff(p); err != nil || got != want {
-			t.Errorf("unitRoundoff(%q) = %g, %v; want %g", p, got, err, want)
-		}
-	}
-	if _, err := unitRoundoff("quad"); err == nil || !strings.Contains(err.Error(), "quad") {
-		t.Errorf("unknown precision: error %v, want one naming it", err)
 	}
 }
 

@@ -81,14 +81,6 @@ func frob(a dense) float64 {
 	return math.Sqrt(s)
 }
 
-func maxAbs(a dense) float64 {
-	m := 0.0
-	for _, x := range a.v {
-		m = math.Max(m, math.Abs(x))
-	}
-	return m
-}
-
 func randn(rng *rand.Rand, r, c int) dense {
 	out := newDense(r, c)
 	for i := range out.v {
@@ -201,18 +193,6 @@ func fromGeneral(g blas64.General) dense {
 	out := newDense(g.Rows, g.Cols)
 	for i := 0; i < g.Rows; i++ {
 		copy(out.v[i*g.Cols:(i+1)*g.Cols], g.Data[i*g.Stride:i*g.Stride+g.Cols])
-	}
-	return out
-}
-
-// upperOf returns the upper triangle of a square matrix mirrored into the
-// lower one.
-func upperOf(g blas64.General) dense {
-	out := fromGeneral(g)
-	for i := 0; i < out.r; i++ {
-		for j := 0; j < i; j++ {
-			out.set(i, j, out.at(j, i))
-		}
 	}
 	return out
 }

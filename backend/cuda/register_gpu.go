@@ -5,7 +5,7 @@ package cuda
 import "github.com/reconalign/reconalign/backend"
 
 func init() {
-	backend.Register(Name, Priority, func(backend.Options) (backend.Backend, error) {
+	backend.RegisterOn(backend.GPU, Name, Priority, func(backend.Options) (backend.Backend, error) {
 		b, err := Open(0)
 		if err != nil {
 			return nil, err // not a nil *Backend in a non-nil interface

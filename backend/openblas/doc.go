@@ -15,7 +15,7 @@
 //
 // Without the tag or without cgo the package still registers its name, with
 // a factory that returns an error matching backend.ErrUnavailable and saying
-// how to build it, so `reconalign backends` can explain what is missing.
+// how to build it, so `reconalign devices` can explain what is missing.
 //
 // Registering does NOT install netlib as gonum's global BLAS/LAPACK
 // (blas64.Use, lapack64.Use): this backend calls netlib and LAPACKE

@@ -3,10 +3,13 @@
 // gonum.org/v1/netlib; this package covers what the standard CBLAS and
 // LAPACKE interfaces do not.
 //
-// It is compiled only with cgo and the build tag "openblas". The library is
-// chosen at link time through CGO_LDFLAGS (the Makefile passes
-// `pkg-config --libs openblas lapacke`); the sources carry no #cgo LDFLAGS so
-// that which build of OpenBLAS is linked, and how, stays the builder's
-// choice. The C prototypes are declared here instead of including <cblas.h>,
-// so no include path is needed either.
+// It is compiled only with cgo and the build tag "openblas". The libraries
+// are found with pkg-config (openblas and lapacke), so that `go build -tags
+// openblas` links them without further settings, and fails at build time,
+// naming the missing package, when pkg-config cannot find them; set
+// PKG_CONFIG_PATH to choose another build of OpenBLAS. (Without this, a
+// build linked despite the missing symbols, because go-nvml asks the linker
+// to ignore unresolved ones, and the binary died at start.) The C prototypes
+// are declared here instead of including <cblas.h>, so no include path is
+// needed.
 package openblas

@@ -3,6 +3,7 @@
 package openblas
 
 /*
+#cgo pkg-config: openblas lapacke
 int openblas_get_num_threads(void);
 int openblas_get_num_procs(void);
 void openblas_set_num_threads(int num_threads);

@@ -3,7 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"time"
 
@@ -37,13 +37,17 @@ type alignReport struct {
 	PerDir      []float64        `json:"per_direction"`
 }
 
-func init() {
-	var (
-		center                bool
-		form, scale, norm     string
-		rtol                  float64
-		out, csvPath, pngPath string
-	)
+// alignFlags are the flags of `reconalign align`.
+type alignFlags struct {
+	data                  *dataFlags
+	center                bool
+	form, scale, norm     string
+	rtol                  float64
+	out, csvPath, pngPath string
+}
+
+func newAlignCmd() *cobra.Command {
+	f := &alignFlags{}
 	cmd := &cobra.Command{
 		Use:   "align",
 		Short: "The alignment curve alignment(k) for every k (paper Eq. 7)",
@@ -52,78 +56,77 @@ prints alignment(k): the share of the labels' energy captured by the top-k
 principal directions, for every k up to the rank.`,
 		Example: `  reconalign align --data train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz \
       --out curve.json --csv curve.csv --plot curve.png`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAlign(cmd, f) },
 	}
-	df := addDataFlags(cmd, "", true)
-	f := cmd.Flags()
-	f.BoolVar(&center, "center", false, "remove each feature's mean first")
-	f.StringVar(&form, "form", "gram", "a_j = ‖YYᵀq_j‖² (gram, Eq. 7) or ‖Yᵀq_j‖² (regression)")
-	f.StringVar(&scale, "scale", "squared", "squared (the ratio, Eq. 7) or norm (its square root, as the reference figures)")
-	f.StringVar(&norm, "normalize", "full", "full (divide by the full-rank total) or papercode (by ‖YᵀY‖_F², as the printed alignment_sweep)")
-	f.Float64Var(&rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ are outside the numerical range")
-	f.StringVar(&out, "out", "", "write the curve and its settings as JSON to this file (- for stdout)")
-	f.StringVar(&csvPath, "csv", "", "write k,alignment,eigenvalue as CSV to this file")
-	f.StringVar(&pngPath, "plot", "", "draw the curve (as the paper's Fig. 2) to this PNG")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		opt, err := alignOptions(center, form, scale, norm, rtol)
-		if err != nil {
-			return err
-		}
-		if !df.hasLabels() {
-			return fmt.Errorf("align needs --labels: the alignment is measured against them")
-		}
-		start := time.Now()
-		src, err := df.open(cmd)
-		if err != nil {
-			return err
-		}
-		eng, err := newEngine()
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		curve, err := eng.Align(src, opt)
-		if err != nil {
-			return err
-		}
-		meta := src.Meta()
-		info := eng.Backend().Info()
-		rep := alignReport{
-			Data: df.name(), Labels: df.labels, N: meta.N, D: meta.D, Classes: max(meta.Classes, meta.Targets),
-			ImageShape: meta.Shape.String(), Backend: info.Name, Device: info.Device,
-			Seconds: time.Since(start).Seconds(), K: curve.K, Alignment: curve.Alignment,
-			Eigenvalues: curve.Eigenvalues, Rank: curve.Rank, Centered: curve.Centered, Form: curve.Form,
-			Scale: curve.Scale, Normalize: curve.Normalize, Route: curve.Route, RTol: curve.RTol, PerDir: curve.PerDirection,
-		}
-		if out != "" {
-			if err := writeJSON(out, rep); err != nil {
-				return err
-			}
-		}
-		if csvPath != "" {
-			if err := writeCurveCSV(csvPath, curve); err != nil {
-				return err
-			}
-		}
-		if pngPath != "" {
-			title := fmt.Sprintf("alignment (%s, %s, %s, %s)", curve.Form, curve.Scale, curve.Normalize, centeredWord(curve.Centered))
-			s := plotting.Series{Name: df.name(), X: plotting.Ints(curve.K), Y: plotting.Percent(curve.Alignment)}
-			if err := plotting.Lines(pngPath, title, "number of top principal directions k", "alignment (%)", true, s); err != nil {
-				return err
-			}
-		}
-		if out != "-" {
-			printCurveSummary(rep)
-		}
-		return nil
-	}
-	rootCmd.AddCommand(cmd)
+	f.data = addDataFlags(cmd, "", true)
+	fl := cmd.Flags()
+	fl.BoolVar(&f.center, "center", false, "remove each feature's mean first")
+	fl.StringVar(&f.form, "form", "gram", "a_j = ‖YYᵀq_j‖² (gram, Eq. 7) or ‖Yᵀq_j‖² (regression)")
+	fl.StringVar(&f.scale, "scale", "squared", "squared (the ratio, Eq. 7) or norm (its square root, as the reference figures)")
+	fl.StringVar(&f.norm, "normalize", "full", "full (divide by the full-rank total) or papercode (by ‖YᵀY‖_F², as the printed alignment_sweep)")
+	fl.Float64Var(&f.rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ are outside the numerical range")
+	fl.StringVar(&f.out, "out", "", "write the curve and its settings as JSON to this file (- for stdout)")
+	fl.StringVar(&f.csvPath, "csv", "", "write k,alignment,eigenvalue as CSV to this file")
+	fl.StringVar(&f.pngPath, "plot", "", "draw the curve (as the paper's Fig. 2) to this PNG (or .svg, .pdf)")
+	return cmd
 }
 
-func centeredWord(c bool) string {
-	if c {
-		return "centered"
+func runAlign(cmd *cobra.Command, f *alignFlags) error {
+	opt, err := alignOptions(f.center, f.form, f.scale, f.norm, f.rtol)
+	if err != nil {
+		return err
 	}
-	return "not centered"
+	if !f.data.hasLabels() {
+		return fmt.Errorf("align needs --labels: the alignment is measured against them")
+	}
+	if err := checkImage("--plot", f.pngPath); err != nil {
+		return err
+	}
+	outs, err := newOutputs(f.data.inputs(), "--out", f.out, "--csv", f.csvPath, "--plot", f.pngPath)
+	if err != nil {
+		return err
+	}
+	defer outs.abort()
+	start := time.Now()
+	src, eng, err := f.data.openWithEngine(cmd)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	curve, err := eng.Align(src, opt)
+	if err != nil {
+		return err
+	}
+	meta := src.Meta()
+	rep := alignReport{
+		Data: f.data.name(), Labels: f.data.labels, N: meta.N, D: meta.D, Classes: meta.Columns(),
+		ImageShape: meta.Shape.String(), Backend: curve.Backend.Name, Device: curve.Backend.Device,
+		Seconds: time.Since(start).Seconds(), K: curve.K, Alignment: curve.Alignment,
+		Eigenvalues: curve.Eigenvalues, Rank: curve.Rank, Centered: curve.Centered, Form: curve.Form,
+		Scale: curve.Scale, Normalize: curve.Normalize, Route: curve.Route, RTol: curve.RTol, PerDir: curve.PerDirection,
+	}
+	if err := outs.write(f.out, encodeJSON(rep)); err != nil {
+		return err
+	}
+	if err := outs.write(f.csvPath, func(w io.Writer) error { return writeCurveCSV(w, curve) }); err != nil {
+		return err
+	}
+	if err := outs.write(f.pngPath, func(w io.Writer) error { return alignFigure(rep).Write(w, imageFormat(f.pngPath)) }); err != nil {
+		return fmt.Errorf("--plot %s: %w", f.pngPath, err)
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	if f.out != "-" {
+		printCurveSummary(rep)
+	}
+	return nil
+}
+
+// alignFigure draws one curve as the paper's Figure 2.
+func alignFigure(r alignReport) plotting.Figure {
+	return alignOverlay([]alignReport{r}, []string{""})
 }
 
 // printCurveSummary prints the curve at a few k on stdout.
@@ -142,21 +145,13 @@ func printCurveSummary(r alignReport) {
 	}
 }
 
-func writeCurveCSV(path string, c *engine.Curve) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
+func writeCurveCSV(out io.Writer, c *engine.Curve) error {
+	w := csv.NewWriter(out)
 	w.Write([]string{"k", "alignment", "eigenvalue", "per_direction"})
 	for i, k := range c.K {
 		w.Write([]string{strconv.Itoa(k), strconv.FormatFloat(c.Alignment[i], 'g', 17, 64),
 			strconv.FormatFloat(c.Eigenvalues[i], 'g', 17, 64), strconv.FormatFloat(c.PerDirection[i], 'g', 17, 64)})
 	}
 	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
+	return w.Error()
 }

@@ -60,11 +60,18 @@ func smallDataset(t *testing.T) (string, string) {
 		}
 		x[i*d+4] += 0.3 * float64(labels[i])
 	}
+	return writeXY(t, dir, x, []int{n, d}, labels)
+}
+
+// writeXY writes samples of the given shape and their labels as x.npy and
+// y.npy in dir.
+func writeXY(t *testing.T, dir string, x []float64, shape []int, labels []int64) (string, string) {
+	t.Helper()
 	xp, lp := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
-	if err := data.WriteNPY(xp, x, []int{n, d}); err != nil {
+	if err := data.WriteNPY(xp, x, shape); err != nil {
 		t.Fatal(err)
 	}
-	if err := data.WriteNPY(lp, labels, []int{n}); err != nil {
+	if err := data.WriteNPY(lp, labels, []int{len(labels)}); err != nil {
 		t.Fatal(err)
 	}
 	return xp, lp

@@ -30,14 +30,7 @@ func imageFiles(t *testing.T, n int, seed uint64) (string, string) {
 		x[i*d+14] += float64(labels[i])
 		x[i*d+35] -= 0.5 * float64(labels[i])
 	}
-	xp, lp := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
-	if err := data.WriteNPY(xp, x, []int{n, 6, 6, 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := data.WriteNPY(lp, labels, []int{n}); err != nil {
-		t.Fatal(err)
-	}
-	return xp, lp
+	return writeXY(t, dir, x, []int{n, 6, 6, 1}, labels)
 }
 
 func readJSON(t *testing.T, path string, v any) {

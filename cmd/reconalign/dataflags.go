@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
 	"github.com/reconalign/reconalign/synth"
 )
 
@@ -48,6 +49,17 @@ func (d *dataFlags) name() string {
 	return d.data
 }
 
+// inputs are the files the flags name (none for generated data).
+func (d *dataFlags) inputs() []string {
+	if d.synthetic != "" {
+		return nil
+	}
+	return []string{d.data, d.labels}
+}
+
+// given reports whether the dataset was named at all.
+func (d *dataFlags) given() bool { return d.data != "" || d.synthetic != "" }
+
 // hasLabels reports whether the dataset comes with labels.
 func (d *dataFlags) hasLabels() bool { return d.labels != "" || d.synthetic != "" }
 
@@ -84,6 +96,18 @@ func (d *dataFlags) open(cmd *cobra.Command) (data.Source, error) {
 		opts.Shape = s
 	}
 	return data.Open(d.data, d.labels, opts)
+}
+
+// openWithEngine opens the dataset the flags name and the engine the global
+// flags ask for: what every analysis command starts with. The caller closes
+// the engine.
+func (d *dataFlags) openWithEngine(cmd *cobra.Command) (data.Source, *engine.Engine, error) {
+	src, err := d.open(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := newEngine()
+	return src, eng, err
 }
 
 // parseImageShape reads "HxWxC" (or "HxW", meaning one channel).

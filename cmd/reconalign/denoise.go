@@ -2,8 +2,7 @@ package main
 
 import (
 	"fmt"
-	"math"
-	"os"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/closedform"
-	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/engine"
 )
 
@@ -45,20 +43,22 @@ type denoiseSetting struct {
 	Eigenvalues     []float64 `json:"eigenvalues"`
 }
 
-// noiseKinds are the values --noise accepts.
-var noiseKinds = []string{"mask", "mask-fixed", "gaussian", "block", "crop", "mask-mc"}
+// denoiseFlags are the flags of `reconalign denoise`.
+type denoiseFlags struct {
+	data              *dataFlags
+	grid              closedform.GridText
+	blockCount        int
+	draws, batches    int
+	seed              uint64
+	center, batchSE   bool
+	form, scale, norm string
+	rtol              float64
+	out, pngPath      string
+	kMin              int
+}
 
-func init() {
-	var (
-		noises, ps, patches, sigmas, blocks, crops string
-		blockCount, draws, batches                 int
-		seed                                       uint64
-		center, batchSE                            bool
-		form, scale, norm                          string
-		rtol                                       float64
-		out, pngPath                               string
-		kMin                                       int
-	)
+func newDenoiseCmd() *cobra.Command {
+	f := &denoiseFlags{}
 	cmd := &cobra.Command{
 		Use:   "denoise",
 		Short: "Alignment of the optimal linear denoising autoencoder, per noise (paper Thm. 3, Fig. 7)",
@@ -80,6 +80,8 @@ every sample, and report standard errors from --batches batch means. These
 cover the sampling spread; the estimated pencil also has a bias of order
 1/draws, so check that the curves settle as --draws grows (on Fashion-MNIST-
 sized data 16 draws bring the error down to about one standard error).
+Patches that do not divide the image leave smaller patches along its bottom
+and right edges, each a patch of its own (a note says so).
 
 The defaults reproduce the paper's Figure 7 grid: masking with p ∈ linspace(0, 0.99, 10),
 patches 1x1, 2x2 and 4x4, centred data, the "norm" scale.`,
@@ -87,322 +89,115 @@ patches 1x1, 2x2 and 4x4, centred data, the "norm" scale.`,
       --out fig7.json --plot fig7.png
   reconalign denoise --data x.npy --labels y.npy --image-shape 32x32x3 --layout chw \
       --noise mask,block --p 0.5,0.75 --patch 2,4 --block 8 --draws 8`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDenoise(cmd, f) },
 	}
-	df := addDataFlags(cmd, "", true)
-	f := cmd.Flags()
-	f.StringVar(&noises, "noise", "mask", "noise models: "+strings.Join(noiseKinds, ","))
-	f.StringVar(&ps, "p", "linspace(0,0.99,10)", "drop probabilities of the masking noises, a list or linspace(a,b,n)")
-	f.StringVar(&patches, "patch", "1,2,4", "patch sizes of the masking noises: S (S×S) or HxW, comma-separated")
-	f.StringVar(&sigmas, "sigma", "1,10,100", "standard deviations of the Gaussian noise, in the units of the data")
-	f.StringVar(&blocks, "block", "4,8", "side lengths of the block noise's squares")
-	f.IntVar(&blockCount, "blocks", 1, "squares zeroed per draw by the block noise")
-	f.StringVar(&crops, "crop-scale", "0.25,0.5", "smallest crop area (fraction of the image) of the crop noise")
-	f.IntVar(&draws, "draws", 16, "Monte Carlo: corrupted copies of each sample")
-	f.IntVar(&batches, "batches", 0, "Monte Carlo: batches for the standard errors, dividing --draws (0: the largest divisor up to 8)")
-	f.Uint64Var(&seed, "seed", 1, "Monte Carlo: random seed")
-	f.BoolVar(&batchSE, "stderr", true, "Monte Carlo: also solve each batch to give the alignment's standard error")
-	f.BoolVar(&center, "center", true, "remove each feature's mean first (the reference masks centred data)")
-	f.StringVar(&form, "form", "gram", "a_j = ‖YYᵀq_j‖² (gram, Eq. 7) or ‖Yᵀq_j‖² (regression)")
-	f.StringVar(&scale, "scale", "norm", "squared (Eq. 7) or norm (its square root, as the paper's figures)")
-	f.StringVar(&norm, "normalize", "full", "full or papercode (see align --help)")
-	f.Float64Var(&rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ are outside the data's range")
-	f.StringVar(&out, "out", "", "write every curve and setting as JSON to this file (- for stdout)")
-	f.StringVar(&pngPath, "plot", "", "draw the relative differences (the paper's Fig. 7) to this PNG")
-	f.IntVar(&kMin, "plot-kmin", 0, "smallest k drawn (0: 32 when the rank exceeds 64, as the paper, else 1)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		start := time.Now()
-		opt, err := alignOptions(center, form, scale, norm, rtol)
-		if err != nil {
-			return err
-		}
-		if !df.hasLabels() {
-			return fmt.Errorf("denoise needs --labels: the alignment is measured against them")
-		}
-		if draws < 1 {
-			return fmt.Errorf("--draws %d: want at least 1", draws)
-		}
-		src, err := df.open(cmd)
-		if err != nil {
-			return err
-		}
-		meta := src.Meta()
-		plan := noisePlan{shape: meta.Shape, d: meta.D, blockCount: blockCount, pDefault: !cmd.Flags().Changed("p")}
-		if err := plan.parse(noises, ps, patches, sigmas, blocks, crops); err != nil {
-			return err
-		}
-		eng, err := newEngine()
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		be := eng.Backend()
-		m, err := eng.Moments(src)
-		if err != nil {
-			return err
-		}
-		st, err := m.Finalize(center)
-		if err != nil {
-			return err
-		}
-		rg, err := closedform.NewRange(be, st, rtol)
-		if err != nil {
-			return fmt.Errorf("%s: %w", df.name(), err)
-		}
-		list := plan.closed
-		for _, mc := range plan.monteCarlo {
-			mopt := closedform.MonteCarloOptions{Draws: draws, Batches: batches, Seed: seed, ChunkRows: global.chunkRows, Workers: global.threads}
-			if !global.quiet {
-				mopt.Progress = newProgress(mc.Name)
-			}
-			est, err := closedform.EstimateMoments(be, src, st, mc, mopt)
-			if err != nil {
-				return err
-			}
-			list = append(list, est)
-		}
-		if len(list) == 0 {
-			return fmt.Errorf("denoise: no noise setting to solve (empty grid)")
-		}
-		clean, results, err := closedform.DenoiseGrid(be, rg, list, closedform.DenoiseOptions{Align: opt, BatchStdErr: batchSE})
-		if err != nil {
-			return err
-		}
-		info := be.Info()
-		rep := denoiseReport{
-			Data: df.name(), Labels: df.labels, N: meta.N, D: meta.D, Classes: max(meta.Classes, meta.Targets),
-			ImageShape: meta.Shape.String(), Centered: center, Form: clean.Form, Scale: clean.Scale, Normalize: clean.Normalize,
-			RTol: rtol, Rank: rg.Rank, Backend: info.Name, Device: info.Device, K: clean.K, Clean: clean.Alignment,
-		}
-		for _, r := range results {
-			rep.Settings = append(rep.Settings, denoiseSetting{NoiseSpec: r.Noise, Alignment: r.Curve.Alignment,
-				Relative: r.Relative, AlignmentStdErr: r.AlignmentStdErr, Eigenvalues: r.Eigenvalues})
-		}
-		rep.Seconds = time.Since(start).Seconds()
-		if out != "" {
-			if err := writeJSON(out, rep); err != nil {
-				return err
-			}
-		}
-		if pngPath != "" {
-			km := kMin
-			if km <= 0 {
-				km = 1
-				if rg.Rank > 64 {
-					km = 32
-				}
-			}
-			title := fmt.Sprintf("%s (%s, %s scale)", df.name(), centeredWord(center), clean.Scale)
-			if err := closedform.PlotRelative(pngPath, title, closedform.Figure7Panels(results), km); err != nil {
-				return err
-			}
-		}
-		if out != "-" {
-			printDenoiseSummary(rep)
-		}
-		return nil
-	}
-	rootCmd.AddCommand(cmd)
+	f.data = addDataFlags(cmd, "", true)
+	fig7 := closedform.Figure7Text()
+	fl := cmd.Flags()
+	fl.StringVar(&f.grid.Noises, "noise", fig7.Noises, "noise models: "+joinKinds())
+	fl.StringVar(&f.grid.P, "p", fig7.P, "drop probabilities of the masking noises, a list or linspace(a,b,n)")
+	fl.StringVar(&f.grid.Patch, "patch", fig7.Patch, "patch sizes of the masking noises: S (S×S) or HxW, comma-separated")
+	fl.StringVar(&f.grid.Sigma, "sigma", fig7.Sigma, "standard deviations of the Gaussian noise, in the units of the data")
+	fl.StringVar(&f.grid.Block, "block", fig7.Block, "side lengths of the block noise's squares")
+	fl.IntVar(&f.blockCount, "blocks", 1, "squares zeroed per draw by the block noise")
+	fl.StringVar(&f.grid.CropScale, "crop-scale", fig7.CropScale, "smallest crop area (fraction of the image) of the crop noise")
+	fl.IntVar(&f.draws, "draws", 16, "Monte Carlo: corrupted copies of each sample")
+	fl.IntVar(&f.batches, "batches", 0, "Monte Carlo: batches for the standard errors, dividing --draws (0: the largest divisor up to 8)")
+	fl.Uint64Var(&f.seed, "seed", 1, "Monte Carlo: random seed")
+	fl.BoolVar(&f.batchSE, "stderr", true, "Monte Carlo: also solve each batch to give the alignment's standard error")
+	fl.BoolVar(&f.center, "center", true, "remove each feature's mean first (the reference masks centred data)")
+	fl.StringVar(&f.form, "form", "gram", "a_j = ‖YYᵀq_j‖² (gram, Eq. 7) or ‖Yᵀq_j‖² (regression)")
+	fl.StringVar(&f.scale, "scale", "norm", "squared (Eq. 7) or norm (its square root, as the paper's figures)")
+	fl.StringVar(&f.norm, "normalize", "full", "full or papercode (see align --help)")
+	fl.Float64Var(&f.rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ are outside the data's range")
+	fl.StringVar(&f.out, "out", "", "write every curve and setting as JSON to this file (- for stdout)")
+	fl.StringVar(&f.pngPath, "plot", "", "draw the relative differences (the paper's Fig. 7) to this PNG (or .svg, .pdf)")
+	fl.IntVar(&f.kMin, "plot-kmin", 0, "smallest k drawn (0: 32 when the rank exceeds 64, as the paper, else 1)")
+	return cmd
 }
 
-// noisePlan turns the noise flags into validated settings before any pass
-// over the data, so that a bad grid fails at once.
-type noisePlan struct {
-	shape      data.Shape
-	d          int
-	blockCount int
-	pDefault   bool // --p was left at its default
-	closed     []closedform.Noise
-	monteCarlo []closedform.MonteCarlo
-}
+func joinKinds() string { return strings.Join(closedform.NoiseKinds, ",") }
 
-func (pl *noisePlan) parse(noises, ps, patches, sigmas, blocks, crops string) error {
-	kinds := splitList(noises)
-	if len(kinds) == 0 {
-		return fmt.Errorf("--noise: empty list: want some of %s", strings.Join(noiseKinds, ","))
+func runDenoise(cmd *cobra.Command, f *denoiseFlags) error {
+	start := time.Now()
+	opt, err := alignOptions(f.center, f.form, f.scale, f.norm, f.rtol)
+	if err != nil {
+		return err
 	}
-	needShape := false
-	for _, k := range kinds {
-		switch k {
-		case "mask", "mask-fixed", "block", "crop", "mask-mc":
-			needShape = true
-		case "gaussian":
-		default:
-			return fmt.Errorf("--noise: unknown noise %q: want some of %s", k, strings.Join(noiseKinds, ","))
+	if !f.data.hasLabels() {
+		return fmt.Errorf("denoise needs --labels: the alignment is measured against them")
+	}
+	if f.draws < 1 {
+		return fmt.Errorf("--draws %d: want at least 1", f.draws)
+	}
+	if err := checkImage("--plot", f.pngPath); err != nil {
+		return err
+	}
+	grid, err := f.grid.Parse()
+	if err != nil {
+		return err
+	}
+	grid.BlockCount = f.blockCount
+	grid.SkipEmpty = !cmd.Flags().Changed("p") // a default p that does not suit these patches
+	outs, err := newOutputs(f.data.inputs(), "--out", f.out, "--plot", f.pngPath)
+	if err != nil {
+		return err
+	}
+	defer outs.abort()
+	src, eng, err := f.data.openWithEngine(cmd)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	meta := src.Meta()
+	plan, err := grid.Plan(meta.Shape, meta.D)
+	if err != nil {
+		return err
+	}
+	for _, n := range plan.Notes {
+		note("%s", n)
+	}
+	res, err := closedform.DenoiseData(eng, src, plan, closedform.DenoiseDataOptions{
+		Align: opt, BatchStdErr: f.batchSE,
+		MonteCarlo: closedform.MonteCarloOptions{Draws: f.draws, Batches: f.batches, Seed: f.seed},
+		Progress:   newProgress,
+	})
+	if err != nil {
+		return err
+	}
+	clean := res.Clean
+	rep := denoiseReport{
+		Data: f.data.name(), Labels: f.data.labels, N: meta.N, D: meta.D, Classes: meta.Columns(),
+		ImageShape: meta.Shape.String(), Centered: f.center, Form: clean.Form, Scale: clean.Scale, Normalize: clean.Normalize,
+		RTol: f.rtol, Rank: res.Rank, Backend: res.Backend.Name, Device: res.Backend.Device, K: clean.K, Clean: clean.Alignment,
+	}
+	for _, r := range res.Results {
+		rep.Settings = append(rep.Settings, denoiseSetting{NoiseSpec: r.Noise, Alignment: r.Curve.Alignment,
+			Relative: r.Relative, AlignmentStdErr: r.AlignmentStdErr, Eigenvalues: r.Eigenvalues})
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	if err := outs.write(f.out, encodeJSON(rep)); err != nil {
+		return err
+	}
+	if f.pngPath != "" {
+		km := f.kMin
+		if km <= 0 {
+			km = closedform.Figure7KMin(res.Rank)
+		}
+		title := fmt.Sprintf("%s (%s, %s scale)", datasetName(rep.Data), centeredWord(f.center), clean.Scale)
+		fig := closedform.Figure7(title, km, closedform.PanelSet{Panels: closedform.Figure7Panels(res.Results)})
+		if err := outs.write(f.pngPath, func(w io.Writer) error { return fig.Write(w, imageFormat(f.pngPath)) }); err != nil {
+			return fmt.Errorf("--plot %s: %w", f.pngPath, err)
 		}
 	}
-	if needShape {
-		if pl.shape.IsZero() {
-			return fmt.Errorf("the %s noise needs the image shape: pass --image-shape HxWxC (and --layout) for the %d features", kinds[0], pl.d)
-		}
-		if pl.shape.D() != pl.d {
-			return fmt.Errorf("--image-shape %dx%dx%d has %d pixels but the data have D = %d features", pl.shape.H, pl.shape.W, pl.shape.C, pl.shape.D(), pl.d)
-		}
+	if err := outs.commit(); err != nil {
+		return err
 	}
-	for _, k := range kinds {
-		switch k {
-		case "mask", "mask-fixed", "mask-mc":
-			pv, err := parseFloats("--p", ps)
-			if err != nil {
-				return err
-			}
-			pp, err := parsePatches(patches)
-			if err != nil {
-				return err
-			}
-			for _, patch := range pp {
-				for _, p := range pv {
-					m := closedform.Mask{Shape: pl.shape, PatchH: patch[0], PatchW: patch[1], P: p, Fixed: k == "mask-fixed"}
-					if err := m.Validate(pl.d); err != nil {
-						if m.Fixed && pl.pDefault && p > 0 && p < 1 && strings.Contains(err.Error(), "keeps") {
-							fmt.Fprintf(os.Stderr, "reconalign: skipping %s p=%g patch=%dx%d: it keeps no patch\n", k, p, patch[0], patch[1])
-							continue
-						}
-						return fmt.Errorf("--noise %s: %w", k, err)
-					}
-					if k == "mask-mc" {
-						mc, err := closedform.MaskSampler(m)
-						if err != nil {
-							return err
-						}
-						pl.monteCarlo = append(pl.monteCarlo, mc)
-					} else {
-						pl.closed = append(pl.closed, m)
-					}
-				}
-			}
-		case "gaussian":
-			sv, err := parseFloats("--sigma", sigmas)
-			if err != nil {
-				return err
-			}
-			for _, s := range sv {
-				if !(s >= 0) || math.IsInf(s, 0) {
-					return fmt.Errorf("--sigma %g: want a finite σ ≥ 0", s)
-				}
-				pl.closed = append(pl.closed, closedform.Gaussian{Sigma: s})
-			}
-		case "block":
-			bv, err := parseInts("--block", blocks)
-			if err != nil {
-				return err
-			}
-			for _, b := range bv {
-				mc, err := closedform.BlockMask(pl.shape, b, pl.blockCount)
-				if err != nil {
-					return fmt.Errorf("--block: %w", err)
-				}
-				pl.monteCarlo = append(pl.monteCarlo, mc)
-			}
-		case "crop":
-			cv, err := parseFloats("--crop-scale", crops)
-			if err != nil {
-				return err
-			}
-			for _, c := range cv {
-				mc, err := closedform.CropResize(pl.shape, c)
-				if err != nil {
-					return fmt.Errorf("--crop-scale: %w", err)
-				}
-				pl.monteCarlo = append(pl.monteCarlo, mc)
-			}
-		}
+	if f.out != "-" {
+		printDenoiseSummary(rep)
 	}
 	return nil
-}
-
-// splitList splits a comma-separated list, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// parseFloats reads "a,b,c" or "linspace(a,b,n)" (n points from a to b
-// inclusive, as NumPy's linspace).
-func parseFloats(flag, s string) ([]float64, error) {
-	t := strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	if strings.HasPrefix(t, "linspace(") && strings.HasSuffix(t, ")") {
-		parts := strings.Split(t[len("linspace("):len(t)-1], ",")
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("%s %q: want linspace(start,stop,count)", flag, s)
-		}
-		a, err1 := strconv.ParseFloat(parts[0], 64)
-		b, err2 := strconv.ParseFloat(parts[1], 64)
-		n, err3 := strconv.Atoi(parts[2])
-		if err1 != nil || err2 != nil || err3 != nil || n < 1 {
-			return nil, fmt.Errorf("%s %q: want linspace(start,stop,count) with numbers and a count ≥ 1", flag, s)
-		}
-		out := make([]float64, n)
-		for i := range out {
-			if n == 1 {
-				out[i] = a
-			} else {
-				out[i] = a + (b-a)*float64(i)/float64(n-1)
-			}
-		}
-		return out, nil
-	}
-	items := splitList(t)
-	if len(items) == 0 {
-		return nil, fmt.Errorf("%s: empty list", flag)
-	}
-	out := make([]float64, len(items))
-	for i, it := range items {
-		v, err := strconv.ParseFloat(it, 64)
-		if err != nil || math.IsNaN(v) {
-			return nil, fmt.Errorf("%s: %q is not a number", flag, it)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func parseInts(flag, s string) ([]int, error) {
-	items := splitList(s)
-	if len(items) == 0 {
-		return nil, fmt.Errorf("%s: empty list", flag)
-	}
-	out := make([]int, len(items))
-	for i, it := range items {
-		v, err := strconv.Atoi(it)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not an integer", flag, it)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// parsePatches reads "1,2,4" (squares) or "2x3,4x4" (height × width).
-func parsePatches(s string) ([][2]int, error) {
-	items := splitList(s)
-	if len(items) == 0 {
-		return nil, fmt.Errorf("--patch: empty list")
-	}
-	var out [][2]int
-	for _, it := range items {
-		hw := strings.Split(strings.ToLower(it), "x")
-		if len(hw) > 2 {
-			return nil, fmt.Errorf("--patch %q: want S or HxW", it)
-		}
-		var v [2]int
-		for i, p := range hw {
-			n, err := strconv.Atoi(p)
-			if err != nil {
-				return nil, fmt.Errorf("--patch %q: %q is not an integer", it, p)
-			}
-			v[i] = n
-		}
-		if len(hw) == 1 {
-			v[1] = v[0]
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // printDenoiseSummary prints the relative differences at a few k.

@@ -9,12 +9,13 @@ import (
 	"github.com/reconalign/reconalign/hw"
 )
 
-func init() {
+func newDevicesCmd() *cobra.Command {
 	var asJSON string
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "Every backend, whether it can run here and why not, with the CPU and GPUs",
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
 			rep := hw.Collect()
 			rep.Backends = backend.Available(backend.Options{Threads: global.threads})
 			if asJSON != "" {
@@ -24,5 +25,5 @@ func init() {
 		},
 	}
 	cmd.Flags().StringVar(&asJSON, "json", "", "write the report as JSON to this file (- for stdout)")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }

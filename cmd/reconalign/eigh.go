@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -9,13 +10,17 @@ import (
 	"github.com/reconalign/reconalign/engine"
 )
 
-func init() {
-	var (
-		center          bool
-		top             int
-		rtol            float64
-		values, vectors string
-	)
+// eighFlags are the flags of `reconalign eigh`.
+type eighFlags struct {
+	data            *dataFlags
+	center          bool
+	top             int
+	rtol            float64
+	values, vectors string
+}
+
+func newEighCmd() *cobra.Command {
+	f := &eighFlags{}
 	cmd := &cobra.Command{
 		Use:   "eigh",
 		Short: "Eigendecomposition of the data's Gram matrix, on the cheaper side",
@@ -24,54 +29,65 @@ eigenvectors back to feature space (the paper's fast_gram_eigh). Eigenvalues are
 written in descending order; eigenvectors are the columns of a D×r array, r being
 the numerical rank (or --top).`,
 		Example: `  reconalign eigh --data images.npy --center --top 100 --out-values w.npy --out-vectors U.npy`,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runEigh(cmd, f) },
 	}
-	df := addDataFlags(cmd, "", false)
-	f := cmd.Flags()
-	f.BoolVar(&center, "center", false, "remove each feature's mean first")
-	f.IntVar(&top, "top", 0, "keep only the top K pairs (0: all above the tolerance)")
-	f.Float64Var(&rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ have no eigenvector written")
-	f.StringVar(&values, "out-values", "", "write the eigenvalues (descending, float64) to this .npy")
-	f.StringVar(&vectors, "out-vectors", "", "write the eigenvectors (D×r, float64, columns) to this .npy")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if values == "" && vectors == "" {
-			return fmt.Errorf("eigh needs --out-values and/or --out-vectors")
-		}
-		if !(rtol > 0 && rtol < 1) {
-			return fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
-		}
-		src, err := df.open(cmd)
-		if err != nil {
-			return err
-		}
-		eng, err := newEngine()
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		eig, err := eng.Eigh(src, center, top, rtol)
-		if err != nil {
-			return err
-		}
-		if values != "" {
-			if err := data.WriteNPY(values, eig.Values, []int{len(eig.Values)}); err != nil {
-				return err
-			}
-		}
-		if vectors != "" {
-			v := eig.Vectors
-			if err := data.WriteNPY(vectors, v.Data, []int{v.Rows, v.Cols}); err != nil {
-				return err
-			}
-		}
-		if !global.quiet {
-			meta := src.Meta()
-			fmt.Printf("%s: N=%d D=%d route=%s rank=%d %s; λ₁=%.6g", df.name(), meta.N, meta.D, eig.Route, eig.Rank, centeredWord(center), eig.Values[0])
-			if eig.Rank > 0 {
-				fmt.Printf(" λ_r=%.6g", eig.Values[eig.Rank-1])
-			}
-			fmt.Println()
-		}
-		return nil
+	f.data = addDataFlags(cmd, "", false)
+	fl := cmd.Flags()
+	fl.BoolVar(&f.center, "center", false, "remove each feature's mean first")
+	fl.IntVar(&f.top, "top", 0, "keep only the top K pairs (0: all above the tolerance)")
+	fl.Float64Var(&f.rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ have no eigenvector written")
+	fl.StringVar(&f.values, "out-values", "", "write the eigenvalues (descending, float64) to this .npy")
+	fl.StringVar(&f.vectors, "out-vectors", "", "write the eigenvectors (D×r, float64, columns) to this .npy")
+	return cmd
+}
+
+func runEigh(cmd *cobra.Command, f *eighFlags) error {
+	if f.values == "" && f.vectors == "" {
+		return fmt.Errorf("eigh needs --out-values and/or --out-vectors")
 	}
-	rootCmd.AddCommand(cmd)
+	if err := checkRTol(f.rtol, false); err != nil {
+		return err
+	}
+	outs, err := newOutputs(f.data.inputs(), "--out-values", f.values, "--out-vectors", f.vectors)
+	if err != nil {
+		return err
+	}
+	defer outs.abort()
+	src, eng, err := f.data.openWithEngine(cmd)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	eig, err := eng.Eigh(src, f.center, f.top, f.rtol)
+	if err != nil {
+		return err
+	}
+	if err := outs.write(f.values, npy(eig.Values, []int{len(eig.Values)})); err != nil {
+		return err
+	}
+	v := eig.Vectors
+	if err := outs.write(f.vectors, npy(v.Data, []int{v.Rows, v.Cols})); err != nil {
+		return err
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	if !global.quiet {
+		meta := src.Meta()
+		fmt.Printf("%s: N=%d D=%d route=%s rank=%d %s, backend=%s", f.data.name(), meta.N, meta.D, eig.Route, eig.Rank, centeredWord(f.center), eig.Backend.Name)
+		if len(eig.Values) > 0 {
+			fmt.Printf("; λ₁=%.6g", eig.Values[0])
+		}
+		if eig.Rank > 0 {
+			fmt.Printf(" λ_r=%.6g", eig.Values[eig.Rank-1])
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+// npy returns a writer of values as a .npy array of the given shape.
+func npy(values any, shape []int) func(io.Writer) error {
+	return func(w io.Writer) error { return data.EncodeNPY(w, values, shape) }
 }

@@ -4,6 +4,10 @@
 // eigendecompositions, the closed-form denoising and supervised solutions,
 // top/bottom subspace projections and benchmarks, on CPU or GPU backends.
 //
+// Every command is a flags struct, a run function that makes one call into
+// the library (engine, closedform, rsvd) and writers for its outputs, which
+// appear only when the whole run succeeded.
+//
 // Run `reconalign --help` or `reconalign COMMAND --help` for the commands.
 package main
 
@@ -22,38 +26,46 @@ var rootCmd = &cobra.Command{
 in closed form, how well the directions that reconstruction learns first align
 with the labels: the alignment curve of Balestriero & LeCun (ICML 2024), the
 denoising autoencoder optima, top/bottom subspace projections and linear probes.`,
-	SilenceUsage:  true,
-	SilenceErrors: true,
+	SilenceUsage:      true,
+	SilenceErrors:     true,
+	PersistentPreRunE: startRun,
+	PersistentPostRun: func(*cobra.Command, []string) { stopProfile() },
+}
+
+func init() {
+	addGlobalFlags(rootCmd)
+	rootCmd.AddCommand(newAlignCmd(), newEighCmd(), newRSVDCmd(), newDenoiseCmd(), newSolveCmd(),
+		newProjectCmd(), newProbeCmd(), newDevicesCmd(), newPlotCmd())
 }
 
 var cpuProfile string
 
-func init() {
-	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for `go tool pprof`)")
-	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if cpuProfile == "" {
-			return nil
-		}
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		return pprof.StartCPUProfile(f)
+// startRun checks the shared flags and starts the CPU profile.
+func startRun(*cobra.Command, []string) error {
+	if err := checkGlobal(); err != nil {
+		return err
 	}
-	rootCmd.PersistentPostRun = func(*cobra.Command, []string) {
-		if cpuProfile != "" {
-			pprof.StopCPUProfile()
-		}
+	if cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(cpuProfile)
+	if err != nil {
+		return err
+	}
+	return pprof.StartCPUProfile(f)
+}
+
+func stopProfile() {
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 }
 
 func main() {
 	err := rootCmd.Execute()
-	if cpuProfile != "" {
-		pprof.StopCPUProfile() // also when the command failed
-	}
+	stopProfile() // also when the command failed
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "reconalign:", err)
+		fmt.Fprintln(os.Stderr, "reconalign:", explain(err))
 		os.Exit(1)
 	}
 }

@@ -6,9 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/closedform"
-	"github.com/reconalign/reconalign/data"
 )
 
 // probeReport is the JSON written by `reconalign probe --out`.
@@ -27,12 +25,16 @@ type probeReport struct {
 	Sweep     []closedform.SweepRow `json:"sweep,omitempty"`
 }
 
-func init() {
-	var (
-		ridge, variance, rtol float64
-		keep, grid, out       string
-		sweep                 bool
-	)
+// probeFlags are the flags of `reconalign probe`.
+type probeFlags struct {
+	train, test           *dataFlags
+	ridge, variance, rtol float64
+	keep, grid, out       string
+	sweep                 bool
+}
+
+func newProbeCmd() *cobra.Command {
+	f := &probeFlags{}
 	cmd := &cobra.Command{
 		Use:   "probe",
 		Short: "Closed-form linear probe on the data or on a top/bottom subspace (paper Fig. 4)",
@@ -46,131 +48,81 @@ subspace explaining it, side by side (one pass over the test data for all).
 The ridge is added to the summed centred Gram (Gx_c + ridge·I), not divided by N.`,
 		Example: `  reconalign probe --train-data train-images-idx3-ubyte.gz --train-labels train-labels-idx1-ubyte.gz \
       --test-data t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz --sweep`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
-	train := addDataFlags(cmd, "train-", true)
-	test := addDataFlags(cmd, "test-", true)
-	f := cmd.Flags()
-	f.Float64Var(&ridge, "ridge", 0, "ridge added to the centred Gram (0: minimum-norm least squares)")
-	f.StringVar(&keep, "keep", "", "probe only the top or bottom subspace (with --variance)")
-	f.Float64Var(&variance, "variance", 0, "share of the training variance of that subspace, in (0, 1]")
-	f.BoolVar(&sweep, "sweep", false, "print the Figure 4 table over --grid instead of one probe")
-	f.StringVar(&grid, "grid", "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.99", "variance fractions of --sweep, a list or linspace(a,b,n)")
-	f.Float64Var(&rtol, "rtol", 0, "eigenvalues ≤ rtol·λ₁ are left out of the probe when --ridge is 0 (0: the engine's default)")
-	f.StringVar(&out, "out", "", "write the results as JSON to this file (- for stdout)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		start := time.Now()
-		if !(ridge >= 0) {
-			return fmt.Errorf("--ridge %g: want a ridge ≥ 0", ridge)
-		}
-		if !train.hasLabels() || !test.hasLabels() {
-			return fmt.Errorf("probe needs --train-labels and --test-labels")
-		}
-		var k closedform.Keep
-		if keep != "" || cmd.Flags().Changed("variance") {
-			if sweep {
-				return fmt.Errorf("--sweep covers both subspaces over --grid: drop --keep and --variance")
-			}
-			var err error
-			if k, err = closedform.ParseKeep(keep); err != nil {
-				return fmt.Errorf("--keep: %w", err)
-			}
-			if !(variance > 0 && variance <= 1) {
-				return fmt.Errorf("--variance %g: want a fraction in (0, 1]", variance)
-			}
-		}
-		var gv []float64
-		if sweep {
-			var err error
-			if gv, err = parseFloats("--grid", grid); err != nil {
-				return err
-			}
-			for _, v := range gv {
-				if !(v > 0 && v <= 1) {
-					return fmt.Errorf("--grid: variance fraction %g outside (0, 1]", v)
-				}
-			}
-		}
-		src, err := train.open(cmd)
-		if err != nil {
-			return err
-		}
-		testSrc, err := test.open(cmd)
-		if err != nil {
-			return err
-		}
-		if testSrc.Meta().D != src.Meta().D {
-			return fmt.Errorf("--test-data has D = %d features but --train-data has %d", testSrc.Meta().D, src.Meta().D)
-		}
-		spec, be, closeEng, err := trainSpectrum(src, rtol)
-		if err != nil {
-			return err
-		}
-		defer closeEng()
-		rep := probeReport{TrainData: train.name(), TestData: test.name(), NTrain: spec.N, NTest: testSrc.Meta().N,
-			D: spec.D, Classes: spec.Stats.C, Ridge: ridge, Backend: be.Info().Name}
-		if sweep {
-			rows, err := closedform.ProbeSweep(be, spec, testSrc, gv, ridge, global.chunkRows)
-			if err != nil {
-				return err
-			}
-			rep.Sweep = rows
-		} else {
-			sub := spec.All()
-			if k != "" {
-				if sub, err = spec.Cut(k, variance); err != nil {
-					return err
-				}
-			}
-			p, err := closedform.FitProbe(be, spec, sub, ridge)
-			if err != nil {
-				return err
-			}
-			acc, err := p.Accuracy(be, testSrc, global.chunkRows)
-			if err != nil {
-				return err
-			}
-			rep.Subspace, rep.Accuracy = &sub, &acc
-		}
-		rep.Seconds = time.Since(start).Seconds()
-		if out != "" {
-			if err := writeJSON(out, rep); err != nil {
-				return err
-			}
-		}
-		if out != "-" {
-			printProbe(rep)
-		}
-		return nil
-	}
-	rootCmd.AddCommand(cmd)
+	f.train = addDataFlags(cmd, "train-", true)
+	f.test = addDataFlags(cmd, "test-", true)
+	fl := cmd.Flags()
+	fl.Float64Var(&f.ridge, "ridge", 0, "ridge added to the centred Gram (0: minimum-norm least squares)")
+	fl.StringVar(&f.keep, "keep", "", "probe only the top or bottom subspace (with --variance)")
+	fl.Float64Var(&f.variance, "variance", 0, "share of the training variance of that subspace, in (0, 1]")
+	fl.BoolVar(&f.sweep, "sweep", false, "print the Figure 4 table over --grid instead of one probe")
+	fl.StringVar(&f.grid, "grid", "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.99", "variance fractions of --sweep, a list or linspace(a,b,n)")
+	fl.Float64Var(&f.rtol, "rtol", 0, "eigenvalues ≤ rtol·λ₁ are left out of the probe when --ridge is 0 (0: the engine's default)")
+	fl.StringVar(&f.out, "out", "", "write the results as JSON to this file (- for stdout)")
+	return cmd
 }
 
-// trainSpectrum streams the training data once and eigendecomposes its
-// centred Gram. The returned func closes the engine.
-func trainSpectrum(src data.Source, rtol float64) (*closedform.Spectrum, backend.Backend, func(), error) {
-	if !(rtol >= 0 && rtol < 1) {
-		return nil, nil, nil, fmt.Errorf("--rtol %g: want a value in [0, 1)", rtol)
+func runProbe(cmd *cobra.Command, f *probeFlags) error {
+	start := time.Now()
+	if !f.train.hasLabels() || !f.test.hasLabels() {
+		return fmt.Errorf("probe needs --train-labels and --test-labels")
 	}
-	eng, err := newEngine()
-	if err != nil {
-		return nil, nil, nil, err
+	if err := checkRTol(f.rtol, true); err != nil {
+		return err
 	}
-	spec, err := func() (*closedform.Spectrum, error) {
-		m, err := eng.Moments(src)
-		if err != nil {
-			return nil, err
+	opt := closedform.ProbeOptions{Ridge: f.ridge, RTol: f.rtol}
+	if f.keep != "" || cmd.Flags().Changed("variance") {
+		if f.sweep {
+			return fmt.Errorf("--sweep covers both subspaces over --grid: drop --keep and --variance")
 		}
-		st, err := m.Finalize(true)
-		if err != nil {
-			return nil, err
+		var err error
+		if opt.Keep, err = closedform.ParseKeep(f.keep); err != nil {
+			return fmt.Errorf("--keep: %w", err)
 		}
-		return closedform.NewSpectrum(eng.Backend(), st, rtol)
-	}()
-	if err != nil {
-		eng.Close()
-		return nil, nil, nil, fmt.Errorf("%s: %w", src.Meta().Name, err)
+		if !(f.variance > 0 && f.variance <= 1) {
+			return fmt.Errorf("--variance %g: want a fraction in (0, 1]", f.variance)
+		}
+		opt.Variance = f.variance
 	}
-	return spec, eng.Backend(), func() { eng.Close() }, nil
+	if f.sweep {
+		var err error
+		if opt.Sweep, err = closedform.ParseValues(f.grid); err != nil {
+			return fmt.Errorf("--grid: %w", err)
+		}
+	}
+	outs, err := newOutputs(append(f.train.inputs(), f.test.inputs()...), "--out", f.out)
+	if err != nil {
+		return err
+	}
+	defer outs.abort()
+	testSrc, err := f.test.open(cmd)
+	if err != nil {
+		return err
+	}
+	src, eng, err := f.train.openWithEngine(cmd)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	res, err := closedform.ProbeData(eng, src, testSrc, opt)
+	if err != nil {
+		return err
+	}
+	rep := probeReport{TrainData: f.train.name(), TestData: f.test.name(), NTrain: res.NTrain, NTest: res.NTest,
+		D: res.D, Classes: res.C, Ridge: f.ridge, Backend: res.Backend.Name,
+		Subspace: res.Subspace, Accuracy: res.Accuracy, Sweep: res.Sweep, Seconds: time.Since(start).Seconds()}
+	if err := outs.write(f.out, encodeJSON(rep)); err != nil {
+		return err
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	if f.out != "-" {
+		printProbe(rep)
+	}
+	return nil
 }
 
 func printProbe(r probeReport) {

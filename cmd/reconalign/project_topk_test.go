@@ -152,7 +152,7 @@ func TestProjectTopKErrors(t *testing.T) {
 		// bottom(0.2) (the complement of top(0.8)) lie beyond them.
 		{[]string{"--keep", "top", "--variance", "0.9", "--top-k", "2"}, []string{"x.npy", "the top K=2 directions explain only", "raise --top-k"}},
 		{[]string{"--keep", "bottom", "--variance", "0.2", "--top-k", "2"}, []string{"top K=2 directions explain only", "at least 80.00%", "raise --top-k"}},
-		{[]string{"--keep", "top", "--variance", "0.5", "--top-k", "65"}, []string{"--top-k 65 exceeds the 64 features"}},
+		{[]string{"--keep", "top", "--variance", "0.5", "--top-k", "65"}, []string{"--top-k 65: want", "at most the 64 features"}},
 		{[]string{"--keep", "top", "--variance", "0.5", "--top-k", "0"}, []string{"--top-k 0"}},
 		{[]string{"--keep", "top", "--variance", "0.5", "--top-k", "5", "--power-iters", "-1"}, []string{"--power-iters -1"}},
 		{[]string{"--keep", "top", "--variance", "0.5", "--oversample", "3"}, []string{"only with --top-k"}},

@@ -2,27 +2,30 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
 	"github.com/reconalign/reconalign/rsvd"
 )
 
 // rsvdReport is the JSON written by `reconalign rsvd --align-out`.
 type rsvdReport struct {
-	Data          string    `json:"data"`
-	N             int       `json:"n"`
-	D             int       `json:"d"`
-	K             int       `json:"k"`
-	Oversample    int       `json:"oversample"`
-	PowerIters    int       `json:"power_iters"`
-	Method        string    `json:"method"`
-	Centered      bool      `json:"centered"`
-	Passes        int       `json:"passes"`
+	Data       string `json:"data"`
+	N          int    `json:"n"`
+	D          int    `json:"d"`
+	K          int    `json:"k"`
+	Oversample int    `json:"oversample"`
+	PowerIters int    `json:"power_iters"`
+	Method     string `json:"method"`
+	Centered   bool   `json:"centered"`
+	Passes     int    `json:"passes"`
+	// Rank is how many of the K eigenvalues lie above engine.DefaultRTol·λ₁:
+	// with K beyond the data's numerical rank the others are rounding.
+	Rank          int       `json:"rank"`
 	Backend       string    `json:"backend"`
 	Seconds       float64   `json:"seconds"`
 	Eigenvalues   []float64 `json:"eigenvalues"`
@@ -39,157 +42,118 @@ type rsvdReport struct {
 	PerDirectionGram    []float64 `json:"per_direction_gram,omitempty"`
 }
 
-func init() {
-	var (
-		k, oversample, powerIters int
-		center, onePass           bool
-		seed                      uint64
-		values, vectors, alignOut string
-		normalize                 string
-	)
+// rsvdFlags are the flags of `reconalign rsvd`.
+type rsvdFlags struct {
+	data                      *dataFlags
+	k, oversample, powerIters int
+	center, onePass           bool
+	seed                      uint64
+	values, vectors, alignOut string
+	normalize                 string
+}
+
+func newRSVDCmd() *cobra.Command {
+	f := &rsvdFlags{}
 	cmd := &cobra.Command{
 		Use:   "rsvd",
 		Short: "Top-k eigenpairs of the Gram by streaming randomized SVD, for any D",
 		Long: `rsvd finds the top-k eigenpairs of XᵀX without ever forming it (Halko, Martinsson &
 Tropp): memory O((D+C)(k+p)) plus one chunk, one pass over the data per
 application of XᵀX (power-iters + 2 passes), or a single pass with --one-pass.
-With labels it also gives the alignment of the top-k directions.`,
+When D is small against that work the D×D Gram is formed in one pass instead.
+With labels it also gives the alignment of the top-k directions. A --k beyond
+the data's numerical rank is reported: the eigenvalues past it are rounding.`,
 		Example: `  reconalign rsvd --synthetic imagenet224,n=20000 --k 100 --center --align-out top100.json
   reconalign rsvd --data shards/ --labels labels/ --k 1000 --out-values w.npy`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRSVD(cmd, f) },
 	}
-	df := addDataFlags(cmd, "", true)
-	f := cmd.Flags()
-	f.IntVar(&k, "k", 0, "number of eigenpairs (required)")
-	f.IntVar(&oversample, "oversample", 10, "extra sketch columns p")
-	f.IntVar(&powerIters, "power-iters", 2, "power iterations q (each one more pass over the data)")
-	f.BoolVar(&center, "center", false, "remove each feature's mean first")
-	f.BoolVar(&onePass, "one-pass", false, "read the data once (Nyström sketch; less accurate)")
-	f.Uint64Var(&seed, "seed", 1, "seed of the random test matrix")
-	f.StringVar(&values, "out-values", "", "write the eigenvalues (descending) to this .npy")
-	f.StringVar(&vectors, "out-vectors", "", "write the eigenvectors (D×k, columns) to this .npy")
-	f.StringVar(&alignOut, "align-out", "", "write eigenvalues, error estimates and the top-k alignment as JSON (- for stdout)")
-	f.StringVar(&normalize, "normalize", "topk", "top-k alignment denominator: topk (the K directions' own total) or papercode (‖YᵀY‖_F², tr(YᵀY): exact for any D)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if k < 1 {
-			return fmt.Errorf("rsvd needs --k ≥ 1 (got %d)", k)
-		}
-		if normalize != "topk" && normalize != "papercode" {
-			return fmt.Errorf("--normalize %q: want topk or papercode", normalize)
-		}
-		if oversample < 0 || powerIters < 0 {
-			return fmt.Errorf("--oversample and --power-iters must be ≥ 0")
-		}
-		start := time.Now()
-		src, err := df.open(cmd)
-		if err != nil {
-			return err
-		}
-		meta := src.Meta()
-		if k > meta.D {
-			return fmt.Errorf("--k %d exceeds D = %d", k, meta.D)
-		}
-		eng, err := newEngine()
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		opt := rsvd.Options{K: k, Oversample: oversample, PowerIters: powerIters, Center: center,
-			Seed: seed, ChunkRows: global.chunkRows, NoLabels: !df.hasLabels()}
-		if !global.quiet {
-			bar := newProgress("pass")
-			passes := powerIters + 2
-			if onePass {
-				passes = 1
-			}
-			fmt.Fprintf(os.Stderr, "rsvd: %d pass(es) over %d×%d\n", passes, meta.N, meta.D)
-			src = progressSource{src, bar}
-		}
-		method := rsvd.TopK
-		if onePass {
-			method = rsvd.OnePass
-		}
-		res, err := method(eng.Backend(), src, opt)
-		if err != nil {
-			return err
-		}
-		if values != "" {
-			if err := data.WriteNPY(values, res.Values, []int{len(res.Values)}); err != nil {
-				return err
-			}
-		}
-		if vectors != "" {
-			if err := data.WriteNPY(vectors, res.Vectors.Data, []int{res.Vectors.Rows, res.Vectors.Cols}); err != nil {
-				return err
-			}
-		}
-		rep := rsvdReport{Data: df.name(), N: res.N, D: meta.D, K: k, Oversample: oversample, PowerIters: powerIters,
-			Method: res.Method, Centered: center, Passes: res.Passes, Backend: eng.Backend().Info().Name,
-			Seconds: time.Since(start).Seconds(), Eigenvalues: res.Values, ErrorBound: res.ErrorBound,
-			ErrorEstimate: res.ErrorEstimate, Trace: res.Trace}
-		if df.hasLabels() && res.LabelProj.Rows > 0 {
-			var totals rsvd.AlignmentTotals
-			if normalize == "papercode" {
-				gy := res.LabelGram
-				for i := 0; i < gy.Rows; i++ {
-					totals.Regression += gy.Data[i*gy.Stride+i]
-					for j := 0; j < gy.Cols; j++ {
-						totals.Gram += gy.Data[i*gy.Stride+j] * gy.Data[i*gy.Stride+j]
-					}
-				}
-			}
-			al, err := rsvd.AlignmentTopK(res, backend.NewGeneral(0, 0), totals)
-			if err != nil {
-				return err
-			}
-			rep.Normalize = normalize
-			rep.AlignmentGram, rep.AlignmentRegression, rep.PerDirectionGram = al.TopKGram, al.TopKRegression, al.Gram
-			if normalize == "papercode" {
-				rep.AlignmentGram, rep.AlignmentRegression = al.FullGram, al.FullRegression
-			}
-		}
-		if alignOut != "" {
-			if err := writeJSON(alignOut, rep); err != nil {
-				return err
-			}
-		}
-		if alignOut != "-" {
-			fmt.Printf("%s: N=%d D=%d top-%d (%s, %d passes, %s) in %.2fs\n", rep.Data, rep.N, rep.D, k, res.Method, res.Passes, rep.Backend, rep.Seconds)
-			fmt.Printf("λ₁=%.6g λ_k=%.6g  relative error: bound %.2e, estimate %.2e\n", res.Values[0], res.Values[len(res.Values)-1], res.ErrorBound, res.ErrorEstimate)
-			if n := len(rep.AlignmentGram); n > 0 {
-				fmt.Printf("top-k alignment (gram form, %s normalisation): k=1 %.4f, k=%d %.4f, k=%d %.4f\n",
-					normalize, rep.AlignmentGram[0], (n+1)/2, rep.AlignmentGram[(n-1)/2], n, rep.AlignmentGram[n-1])
-			}
-		}
-		return nil
-	}
-	rootCmd.AddCommand(cmd)
+	f.data = addDataFlags(cmd, "", true)
+	fl := cmd.Flags()
+	fl.IntVar(&f.k, "k", 0, "number of eigenpairs (required)")
+	fl.IntVar(&f.oversample, "oversample", 10, "extra sketch columns p")
+	fl.IntVar(&f.powerIters, "power-iters", 2, "power iterations q (each one more pass over the data)")
+	fl.BoolVar(&f.center, "center", false, "remove each feature's mean first")
+	fl.BoolVar(&f.onePass, "one-pass", false, "read the data once (Nyström sketch; less accurate)")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random test matrix")
+	fl.StringVar(&f.values, "out-values", "", "write the eigenvalues (descending) to this .npy")
+	fl.StringVar(&f.vectors, "out-vectors", "", "write the eigenvectors (D×k, columns) to this .npy")
+	fl.StringVar(&f.alignOut, "align-out", "", "write eigenvalues, error estimates and the top-k alignment as JSON (- for stdout)")
+	fl.StringVar(&f.normalize, "normalize", "topk", "top-k alignment denominator: topk (the K directions' own total) or papercode (‖YᵀY‖_F², tr(YᵀY): exact for any D)")
+	return cmd
 }
 
-// progressSource reports the rows read in each pass to a progress callback.
-type progressSource struct {
-	data.Source
-	progress func(done, total int)
-}
-
-func (p progressSource) Open(rows int) (data.Reader, error) {
-	r, err := p.Source.Open(rows)
+func runRSVD(cmd *cobra.Command, f *rsvdFlags) error {
+	if f.normalize != "topk" && f.normalize != "papercode" {
+		return fmt.Errorf("--normalize %q: want topk or papercode", f.normalize)
+	}
+	outs, err := newOutputs(f.data.inputs(), "--out-values", f.values, "--out-vectors", f.vectors, "--align-out", f.alignOut)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &progressReader{Reader: r, progress: p.progress, total: p.Meta().N}, nil
-}
-
-type progressReader struct {
-	data.Reader
-	progress    func(done, total int)
-	done, total int
-}
-
-func (r *progressReader) Next() (data.Batch, error) {
-	b, err := r.Reader.Next()
-	if err == nil {
-		r.done += b.X.N
-		r.progress(r.done, r.total)
+	defer outs.abort()
+	start := time.Now()
+	src, eng, err := f.data.openWithEngine(cmd)
+	if err != nil {
+		return err
 	}
-	return b, err
+	defer eng.Close()
+	meta := src.Meta()
+	opt := rsvd.Options{K: f.k, Oversample: f.oversample, PowerIters: f.powerIters, Center: f.center,
+		Seed: f.seed, ChunkRows: global.chunkRows, NoLabels: !f.data.hasLabels(),
+		Begin: func(method string, passes int) {
+			note("rsvd: %s, %d pass(es) over %d×%d", method, passes, meta.N, meta.D)
+		}}
+	method := rsvd.SubspaceIteration
+	if f.onePass {
+		method = rsvd.Nystrom
+	}
+	res, err := rsvd.Run(eng, data.WithProgress(src, newProgress("pass")), method, opt)
+	if err != nil {
+		return err
+	}
+	if res.Rank < f.k {
+		note("warning: --k %d exceeds the numerical rank %d of %s: eigenvalues %d..%d are at or below %g·λ₁, rounding rather than eigenvalues",
+			f.k, res.Rank, f.data.name(), res.Rank+1, f.k, engine.DefaultRTol)
+	}
+	if err := outs.write(f.values, npy(res.Values, []int{len(res.Values)})); err != nil {
+		return err
+	}
+	if err := outs.write(f.vectors, npy(res.Vectors.Data, []int{res.Vectors.Rows, res.Vectors.Cols})); err != nil {
+		return err
+	}
+	rep := rsvdReport{Data: f.data.name(), N: res.N, D: meta.D, K: f.k, Oversample: f.oversample, PowerIters: f.powerIters,
+		Method: res.Method, Centered: f.center, Passes: res.Passes, Rank: res.Rank, Backend: res.Backend.Name,
+		Seconds: time.Since(start).Seconds(), Eigenvalues: res.Values, ErrorBound: res.ErrorBound,
+		ErrorEstimate: res.ErrorEstimate, Trace: res.Trace}
+	if f.data.hasLabels() && res.LabelProj.Rows > 0 {
+		var totals rsvd.AlignmentTotals
+		if f.normalize == "papercode" {
+			totals = rsvd.PapercodeTotals(res.LabelGram)
+		}
+		al, err := rsvd.AlignmentTopK(res, backend.NewGeneral(0, 0), totals)
+		if err != nil {
+			return err
+		}
+		rep.Normalize = f.normalize
+		rep.AlignmentGram, rep.AlignmentRegression, rep.PerDirectionGram = al.TopKGram, al.TopKRegression, al.Gram
+		if f.normalize == "papercode" {
+			rep.AlignmentGram, rep.AlignmentRegression = al.FullGram, al.FullRegression
+		}
+	}
+	if err := outs.write(f.alignOut, encodeJSON(rep)); err != nil {
+		return err
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	if f.alignOut != "-" {
+		fmt.Printf("%s: N=%d D=%d top-%d (%s, %d pass(es), %s) in %.2fs\n", rep.Data, rep.N, rep.D, f.k, res.Method, res.Passes, rep.Backend, rep.Seconds)
+		fmt.Printf("λ₁=%.6g λ_k=%.6g  rank %d; relative error: bound %.2e, estimate %.2e\n", res.Values[0], res.Values[len(res.Values)-1], res.Rank, res.ErrorBound, res.ErrorEstimate)
+		if n := len(rep.AlignmentGram); n > 0 {
+			fmt.Printf("top-k alignment (gram form, %s normalisation): k=1 %.4f, k=%d %.4f, k=%d %.4f\n",
+				f.normalize, rep.AlignmentGram[0], (n+1)/2, rep.AlignmentGram[(n-1)/2], n, rep.AlignmentGram[n-1])
+		}
+	}
+	return nil
 }

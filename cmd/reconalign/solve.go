@@ -9,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/blas/blas64"
 
-	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/closedform"
-	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/engine"
 )
 
@@ -33,15 +31,19 @@ type solveReport struct {
 	Saved    []string                 `json:"saved,omitempty"`
 }
 
-func init() {
-	var (
-		k              int
-		lambdas        string
-		center         bool
-		rtol           float64
-		route, saveDir string
-		out            string
-	)
+// solveFlags are the flags of `reconalign solve`.
+type solveFlags struct {
+	data           *dataFlags
+	k              int
+	lambdas        string
+	center         bool
+	rtol           float64
+	route, saveDir string
+	out            string
+}
+
+func newSolveCmd() *cobra.Command {
+	f := &solveFlags{}
 	cmd := &cobra.Command{
 		Use:   "solve",
 		Short: "Theorem 1: the optimum of supervised + λ·reconstruction, in closed form",
@@ -57,152 +59,110 @@ its two parts, the supervised error ‖XV*W* − Y‖² and the reconstruction e
 With --route auto the N×N Gram is used when N < D and the data fit in memory
 (the paper's fast_gram_eigh), the D×D moments otherwise.`,
 		Example: `  reconalign solve --data x.npy --labels y.npy --k 16 --lambda 0,0.1,1,10 --center --save-dir out/`,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runSolve(cmd, f) },
 	}
-	df := addDataFlags(cmd, "", true)
-	f := cmd.Flags()
-	f.IntVar(&k, "k", 0, "embedding dimension K (1 ≤ K ≤ rank)")
-	f.StringVar(&lambdas, "lambda", "0,0.1,1,10", "weights λ of the reconstruction term, a list or linspace(a,b,n)")
-	f.BoolVar(&center, "center", false, "remove each feature's mean first")
-	f.Float64Var(&rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ are outside the data's range")
-	f.StringVar(&route, "route", "auto", "auto, moments (D×D) or dual (N×N, data in memory)")
-	f.StringVar(&saveDir, "save-dir", "", "save V_lambda=λ.npy, W_lambda=λ.npy and Z_lambda=λ.npy here")
-	f.StringVar(&out, "out", "", "write the results as JSON to this file (- for stdout)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		start := time.Now()
-		if !cmd.Flags().Changed("k") {
-			return fmt.Errorf("solve needs --k (the embedding dimension)")
-		}
-		if k < 1 {
-			return fmt.Errorf("--k %d: want K ≥ 1", k)
-		}
-		lv, err := parseFloats("--lambda", lambdas)
-		if err != nil {
-			return err
-		}
-		for _, l := range lv {
-			if !(l >= 0) {
-				return fmt.Errorf("--lambda %g: want λ ≥ 0", l)
-			}
-		}
-		if !(rtol > 0 && rtol < 1) {
-			return fmt.Errorf("--rtol %g: want a value in (0, 1)", rtol)
-		}
-		if !df.hasLabels() {
-			return fmt.Errorf("solve needs --labels: Theorem 1's supervised term fits them")
-		}
-		if saveDir != "" {
-			if err := os.MkdirAll(saveDir, 0o755); err != nil {
-				return fmt.Errorf("--save-dir: %w", err)
-			}
-		}
-		src, err := df.open(cmd)
-		if err != nil {
-			return err
-		}
-		meta := src.Meta()
-		eng, err := newEngine()
-		if err != nil {
-			return err
-		}
-		defer eng.Close()
-		be := eng.Backend()
-		useDual := false
-		switch route {
-		case "auto":
-			useDual = meta.N > 0 && meta.N < meta.D && meta.Targets == 0 &&
-				8*(float64(meta.N)*float64(meta.D)+float64(meta.N)*float64(meta.N)) < engine.DualMaxBytes
-		case "dual":
-			if meta.Targets > 0 {
-				return fmt.Errorf("--route dual needs integer labels; dense targets go through --route moments")
-			}
-			useDual = true
-		case "moments":
-		default:
-			return fmt.Errorf("--route %q: want auto, moments or dual", route)
-		}
-		var rg *closedform.Range
-		if useDual {
-			rg, err = dualRange(be, src, center, rtol)
-		} else {
-			var m *engine.Moments
-			if m, err = eng.Moments(src); err == nil {
-				var st *engine.Stats
-				if st, err = m.Finalize(center); err == nil {
-					rg, err = closedform.NewRange(be, st, rtol)
-				}
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", df.name(), err)
-		}
-		if k > rg.Rank {
-			return fmt.Errorf("--k %d exceeds the numerical rank %d of %s (N=%d, D=%d)", k, rg.Rank, df.name(), meta.N, meta.D)
-		}
-		rep := solveReport{Data: df.name(), Labels: df.labels, N: rg.N, D: rg.D, Classes: rg.C, Centered: center,
-			Route: rg.Route, Rank: rg.Rank, TraceGx: rg.TraceGx, Backend: be.Info().Name}
-		for i := 0; i < rg.C; i++ {
-			rep.TraceGy += rg.Gy.Data[i*rg.Gy.Stride+i]
-		}
-		for _, l := range lv {
-			s, err := closedform.SolveSupervised(be, rg, k, l, saveDir != "")
-			if err != nil {
-				return err
-			}
-			rep.Results = append(rep.Results, s)
-			if saveDir != "" {
-				for _, m := range []struct {
-					name string
-					a    blas64.General
-				}{{"V", s.V}, {"W", s.W}, {"Z", s.Z}} {
-					p := filepath.Join(saveDir, fmt.Sprintf("%s_lambda=%g.npy", m.name, l))
-					if err := data.WriteNPY(p, m.a.Data, []int{m.a.Rows, m.a.Cols}); err != nil {
-						return err
-					}
-					rep.Saved = append(rep.Saved, p)
-				}
-			}
-		}
-		rep.Seconds = time.Since(start).Seconds()
-		if out != "" {
-			if err := writeJSON(out, rep); err != nil {
-				return err
-			}
-		}
-		if out != "-" {
-			fmt.Printf("%s: N=%d D=%d classes=%d rank=%d route=%s %s, K=%d, backend=%s %.2fs\n",
-				rep.Data, rep.N, rep.D, rep.Classes, rep.Rank, rep.Route, centeredWord(center), k, rep.Backend, rep.Seconds)
-			fmt.Printf("tr(YᵀY) = %.6g, tr(XᵀX) = %.6g\n", rep.TraceGy, rep.TraceGx)
-			fmt.Printf("%10s  %14s  %14s  %14s\n", "λ", "loss", "supervised", "reconstruction")
-			for _, s := range rep.Results {
-				fmt.Printf("%10g  %14.8g  %14.8g  %14.8g\n", s.Lambda, s.Loss, s.Supervised, s.Reconstruction)
-			}
-			if len(rep.Saved) > 0 {
-				fmt.Printf("saved %d arrays in %s\n", len(rep.Saved), saveDir)
-			}
-		}
-		return nil
-	}
-	rootCmd.AddCommand(cmd)
+	f.data = addDataFlags(cmd, "", true)
+	fl := cmd.Flags()
+	fl.IntVar(&f.k, "k", 0, "embedding dimension K (1 ≤ K ≤ rank)")
+	fl.StringVar(&f.lambdas, "lambda", "0,0.1,1,10", "weights λ of the reconstruction term, a list or linspace(a,b,n)")
+	fl.BoolVar(&f.center, "center", false, "remove each feature's mean first")
+	fl.Float64Var(&f.rtol, "rtol", engine.DefaultRTol, "eigenvalues ≤ rtol·λ₁ are outside the data's range")
+	fl.StringVar(&f.route, "route", "auto", "auto, moments (D×D) or dual (N×N, data in memory)")
+	fl.StringVar(&f.saveDir, "save-dir", "", "save V_lambda=λ.npy, W_lambda=λ.npy and Z_lambda=λ.npy here")
+	fl.StringVar(&f.out, "out", "", "write the results as JSON to this file (- for stdout)")
+	return cmd
 }
 
-// dualRange reads the data into memory with one-hot targets and builds the
-// range on the N×N side.
-func dualRange(be backend.Backend, src data.Source, center bool, rtol float64) (*closedform.Range, error) {
-	x, labels, err := data.Collect(src)
+func runSolve(cmd *cobra.Command, f *solveFlags) (err error) {
+	start := time.Now()
+	if !cmd.Flags().Changed("k") {
+		return fmt.Errorf("solve needs --k (the embedding dimension)")
+	}
+	lv, err := closedform.ParseValues(f.lambdas)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("--lambda: %w", err)
 	}
-	if labels == nil {
-		return nil, fmt.Errorf("the N×N route needs integer labels")
+	if err := checkRTol(f.rtol, false); err != nil {
+		return err
 	}
-	c := src.Meta().Classes
-	for _, l := range labels {
-		c = max(c, l+1)
+	route, err := closedform.ParseRangeRoute(f.route)
+	if err != nil {
+		return err
 	}
-	xm := blas64.General{Rows: x.N, Cols: x.D, Stride: x.D, Data: x.F64}
-	y := backend.NewGeneral(x.N, c)
-	for i, l := range labels {
-		y.Data[i*c+l] = 1
+	if !f.data.hasLabels() {
+		return fmt.Errorf("solve needs --labels: Theorem 1's supervised term fits them")
 	}
-	return closedform.NewRangeFromData(be, xm, y, center, rtol)
+	outs, err := newOutputs(f.data.inputs(), "--out", f.out)
+	if err != nil {
+		return err
+	}
+	defer outs.abort()
+	saved := func(name string, l float64) string {
+		return filepath.Join(f.saveDir, fmt.Sprintf("%s_lambda=%g.npy", name, l))
+	}
+	if f.saveDir != "" {
+		for _, l := range lv {
+			for _, m := range []string{"V", "W", "Z"} {
+				if err := outs.declare("--save-dir", saved(m, l)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	src, eng, err := f.data.openWithEngine(cmd)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	sol, err := closedform.Solve(eng, src, closedform.SolveOptions{K: f.k, Lambdas: lv, Center: f.center, RTol: f.rtol, Route: route, Vectors: f.saveDir != ""})
+	if err != nil {
+		return err
+	}
+	rep := solveReport{Data: f.data.name(), Labels: f.data.labels, N: sol.N, D: sol.D, Classes: sol.C, Centered: sol.Centered,
+		Route: sol.Route, Rank: sol.Rank, TraceGx: sol.TraceGx, TraceGy: sol.TraceGy, Backend: sol.Backend.Name, Results: sol.Results}
+	if f.saveDir != "" {
+		if _, statErr := os.Stat(f.saveDir); statErr != nil {
+			defer func() {
+				if err != nil {
+					os.Remove(f.saveDir) // the directory this run made, still empty
+				}
+			}()
+		}
+		if err := os.MkdirAll(f.saveDir, 0o755); err != nil {
+			return fmt.Errorf("--save-dir: %w", err)
+		}
+		for _, s := range sol.Results {
+			for _, m := range []struct {
+				name string
+				a    blas64.General
+			}{{"V", s.V}, {"W", s.W}, {"Z", s.Z}} {
+				p := saved(m.name, s.Lambda)
+				if err := outs.write(p, npy(m.a.Data, []int{m.a.Rows, m.a.Cols})); err != nil {
+					return err
+				}
+				rep.Saved = append(rep.Saved, p)
+			}
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	if err := outs.write(f.out, encodeJSON(rep)); err != nil {
+		return err
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	if f.out != "-" {
+		fmt.Printf("%s: N=%d D=%d classes=%d rank=%d route=%s %s, K=%d, backend=%s %.2fs\n",
+			rep.Data, rep.N, rep.D, rep.Classes, rep.Rank, rep.Route, centeredWord(f.center), f.k, rep.Backend, rep.Seconds)
+		fmt.Printf("tr(YᵀY) = %.6g, tr(XᵀX) = %.6g\n", rep.TraceGy, rep.TraceGx)
+		fmt.Printf("%10s  %14s  %14s  %14s\n", "λ", "loss", "supervised", "reconstruction")
+		for _, s := range rep.Results {
+			fmt.Printf("%10g  %14.8g  %14.8g  %14.8g\n", s.Lambda, s.Loss, s.Supervised, s.Reconstruction)
+		}
+		if len(rep.Saved) > 0 {
+			fmt.Printf("saved %d arrays in %s\n", len(rep.Saved), f.saveDir)
+		}
+	}
+	return nil
 }
