@@ -26,6 +26,13 @@
 // it was opened with (backend.Options.Threads, 0 for OpenBLAS's default,
 // which honours OPENBLAS_NUM_THREADS) and re-applies it before every call, so
 // two backends with different counts in one process each get theirs.
+//
+// OpenBLAS chooses its kernels from the CPU's model number when it loads. A
+// release older than the CPU (Debian 12's 0.3.21 on Intel Emerald Rapids,
+// for one) falls back to generic SSE3 kernels several times slower than the
+// machine allows; CoreTypeAdvice names the OPENBLAS_CORETYPE that fixes it.
+// The reconalign command applies it by re-executing itself; a program that
+// embeds this backend sets the variable in its own environment.
 package openblas
 
 // Name is the registry name of this backend.

@@ -13,3 +13,6 @@ func init() {
 func New(backend.Options) (backend.Backend, error) {
 	return nil, backend.Unavailable(Name, "%s", unavailableReason)
 }
+
+// CoreTypeAdvice has no advice to give in a build without OpenBLAS.
+func CoreTypeAdvice() string { return "" }

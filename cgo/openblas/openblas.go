@@ -8,6 +8,7 @@ int openblas_get_num_threads(void);
 int openblas_get_num_procs(void);
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_config(void);
+char *openblas_get_corename(void);
 */
 import "C"
 
@@ -31,3 +32,8 @@ func NumProcs() int { return int(C.openblas_get_num_procs()) }
 // Config returns OpenBLAS's build description, e.g.
 // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
 func Config() string { return C.GoString(C.openblas_get_config()) }
+
+// CoreName returns the name of the kernel set OpenBLAS chose for this CPU at
+// load time, e.g. "SkylakeX", or "Prescott" when it did not recognise the
+// CPU and fell back to its generic SSE3 kernels.
+func CoreName() string { return C.GoString(C.openblas_get_corename()) }

@@ -62,6 +62,7 @@ func stopProfile() {
 }
 
 func main() {
+	useOpenBLASKernels()
 	err := rootCmd.Execute()
 	stopProfile() // also when the command failed
 	if err != nil {
