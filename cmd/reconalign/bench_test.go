@@ -74,6 +74,7 @@ func TestBenchBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"bench", "--suite", "huge"}, "unknown suite"},
+		{[]string{"bench", "quick"}, "takes no positional arguments"},
 		{[]string{"bench", "--backend", "nosuch"}, "unknown backend"},
 		{[]string{"bench", "--only", "("}, "--only"},
 		{[]string{"bench", "--only", "no-such-scenario", "--python", ""}, "no scenario matches"},
