@@ -54,7 +54,7 @@ backend; unavailable ones are reported with the reason).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.suite, "suite", "quick", strings.Join(scenario.Suites, "|"))
-	fl.StringVar(&f.jsonPath, "json", "", "write the report as JSON (schema in `go doc ./bench/report`) to this file")
+	fl.StringVar(&f.jsonPath, "json", "", "write the report as JSON to this file (its schema: go doc ./bench/report)")
 	fl.StringVar(&f.mdPath, "markdown", "", "merge this run's section into this markdown file (BENCHMARKS.md)")
 	fl.StringVar(&f.plotPath, "plot", "", "write the scaling plot (PNG) here (default with --markdown: bench/figures/scaling-SUITE.png next to it)")
 	fl.StringVar(&f.python, "python", pyref.DefaultPython, `interpreter of the NumPy references ("" to skip them)`)

@@ -68,6 +68,15 @@ func TestBenchFailingWriteLeavesNothing(t *testing.T) {
 	}
 }
 
+// Backquotes in a flag's usage name its value in the help: --json takes a
+// file, not "go doc ./bench/report".
+func TestBenchHelpNamesValues(t *testing.T) {
+	out, _, ok := run(t, "bench", "--help")
+	if !ok || !strings.Contains(out, "--json string") {
+		t.Errorf("bench --help:\n%s", out)
+	}
+}
+
 func TestBenchBadFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
