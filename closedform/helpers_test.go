@@ -70,10 +70,6 @@ func (ds dataset) onehot() blas64.General {
 	return y
 }
 
-func (ds dataset) matrix() blas64.General {
-	return blas64.General{Rows: ds.n, Cols: ds.d, Stride: ds.d, Data: ds.x}
-}
-
 // imageData draws n images of shape h×w×c (hwc) whose pixel scales vary
 // and whose classes shift a few pixels, so that the spectrum is spread and
 // the labels are neither aligned with the top directions nor orthogonal.

@@ -66,6 +66,15 @@ func TestSolveRoutes(t *testing.T) {
 	}
 }
 
+// Figure7Masks holds the paper's settings: p from 0 to 0.99 in steps of
+// 0.11, for each patch size in turn.
+func TestFigure7Masks(t *testing.T) {
+	g := Figure7Masks(data.Shape{H: 28, W: 28, C: 1}, []int{1, 2, 4}, 10)
+	if len(g) != 30 || g[0].P != 0 || math.Abs(g[9].P-0.99) > 1e-15 || math.Abs(g[1].P-0.11) > 1e-15 || g[10].PatchH != 2 || g[29].PatchW != 4 {
+		t.Fatalf("%+v", g)
+	}
+}
+
 // DenoiseData over the Figure 7 text grid is DenoiseGrid over Figure7Masks.
 func TestDenoiseDataIsTheGrid(t *testing.T) {
 	ds := imageData(6, 200, 8, 8, 1, 3)

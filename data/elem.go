@@ -16,12 +16,6 @@ type elemType struct {
 	big  bool
 }
 
-var (
-	elemU8  = elemType{kind: 'u', size: 1}
-	elemF32 = elemType{kind: 'f', size: 4}
-	elemF64 = elemType{kind: 'f', size: 8}
-)
-
 // String spells the type as NumPy's dtype.str does ("|u1", "<f4", ">i2").
 func (e elemType) String() string {
 	order := byte('<')

@@ -106,7 +106,10 @@ func GramEighRoute(be backend.Backend, x blas64.General, center bool, rtol float
 	if center {
 		xc = centered(x)
 	}
-	limit := sampleRank(n, center)
+	// Rank X ≤ min(N, D) on either route: forced onto the dual side with
+	// N > D, the N − D eigenvalues past D are rounding noise, however small
+	// the tolerance.
+	limit := min(sampleRank(n, center), d)
 	if route == RouteDirect {
 		g := backend.NewGeneral(d, d)
 		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, xc, xc, 0, g); err != nil {

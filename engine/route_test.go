@@ -229,6 +229,15 @@ func TestGramEighRoutesAgree(t *testing.T) {
 		if direct.Rank != dual.Rank || direct.Rank != min(shape[0]-1, shape[1]) {
 			t.Fatalf("%v: ranks %d and %d", shape, direct.Rank, dual.Rank)
 		}
+		// A tolerance that cuts nothing leaves the rank bound: the dual's
+		// N − D rounding-noise eigenvalues past D are never counted.
+		tiny, err := GramEighRoute(be, x, true, 1e-300, RouteDual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tiny.Rank > min(shape[0]-1, shape[1]) {
+			t.Fatalf("%v: dual with rtol 1e-300 has rank %d", shape, tiny.Rank)
+		}
 		for j := 0; j < direct.Rank; j++ {
 			if math.Abs(direct.Values[j]-dual.Values[j]) > 1e-10*direct.Values[0] {
 				t.Fatalf("%v: λ_%d %g vs %g", shape, j+1, direct.Values[j], dual.Values[j])

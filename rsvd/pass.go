@@ -35,7 +35,6 @@ type streamer struct {
 
 	xbuf []float64
 	tbuf []float64
-	ybuf []float64 // dense Y of one chunk (one-hot rows are scattered instead)
 
 	n    int       // rows seen by the first pass; later passes must match
 	mean []float64 // the exact mean once the first pass is done (centering only)

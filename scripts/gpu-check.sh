@@ -9,9 +9,10 @@
 #
 #   carry [".gpu"], command "bash scripts/gpu-check.sh", timeout_s 420
 #
-# Before the first step it adds the GPU machine's library folders to
-# LD_LIBRARY_PATH (see ../shared/design/gpu-machine.md) and prints which CUDA
-# sonames resolve. Steps, each bounded by its own limit and by one deadline
+# Before the first step it adds the GPU machine's driver and toolkit library
+# folders (/usr/local/nvidia/lib64, /usr/local/cuda/lib64, ...: the list is
+# under "Libraries" below) to LD_LIBRARY_PATH and prints which CUDA sonames
+# resolve. Steps, each bounded by its own limit and by one deadline
 # for the whole check (GPU_CHECK_SECONDS, 390 s by default, inside the
 # call's 420 s), with KILL GPU_CHECK_KILL_GRACE s (5) after TERM:
 #   1. cuda-test: .gpu/cuda.test -test.v with RECONALIGN_REQUIRE_GPU=1, so

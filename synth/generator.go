@@ -509,16 +509,6 @@ func (g *Generator) PopulationModes() []Mode {
 	return out
 }
 
-// PopulationEigenvalues is the Variance column of PopulationModes.
-func (g *Generator) PopulationEigenvalues() []float64 {
-	modes := g.PopulationModes()
-	v := make([]float64, len(modes))
-	for i, m := range modes {
-		v[i] = m.Variance
-	}
-	return v
-}
-
 // ChannelMeans is the population mean of each channel, in the rows' units.
 func (g *Generator) ChannelMeans() []float64 {
 	m := append([]float64(nil), g.mean...)
@@ -535,10 +525,4 @@ func (g *Generator) ChannelMeans() []float64 {
 // the channel correlation (they sum to C).
 func (g *Generator) ChannelBasis() (basis, share []float64) {
 	return append([]float64(nil), g.mix...), append([]float64(nil), g.eig...)
-}
-
-// ClassAmplitude is the magnitude of every class-pattern DFT coefficient
-// (grey levels), and BandSize the number of DFT indices in the class band.
-func (g *Generator) ClassAmplitude() (amplitude float64, bandSize int) {
-	return g.classAmp, g.bandModes
 }

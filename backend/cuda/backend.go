@@ -187,13 +187,6 @@ func f64Bytes(v []float64) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
 }
 
-func i32Bytes(v []int32) []byte {
-	if len(v) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
-}
-
 // span is the number of elements of a.Data a row-major matrix covers.
 func span(op string, a blas64.General) int {
 	if a.Rows == 0 || a.Cols == 0 {

@@ -3,11 +3,13 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/internal/atomicfile"
 )
 
 // SchemaVersion is the version of the JSON report. It changes only when a
@@ -317,22 +319,16 @@ func ReadJSON(path string) (*Report, error) {
 	return &r, nil
 }
 
-// writeFile writes through a temporary file and a rename, so a reader never
-// sees half a report or half a markdown file.
+// writeFile writes path whole or leaves it as it was (a reader never sees
+// half a report or half a markdown file), creating its directory.
 func writeFile(path string, b []byte) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }

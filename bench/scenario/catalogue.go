@@ -131,7 +131,10 @@ func gemmScenario(b string, n int) bench.Scenario {
 			a := input.General(n, n, 11)
 			bm := input.General(n, n, 12)
 			c := backend.NewGeneral(n, n)
-			u := unitRoundoff(be.Info().Precision)
+			u, err := backend.UnitRoundoff(be.Info().Precision)
+			if err != nil {
+				return nil, err
+			}
 			return &bench.Case{
 				Run: func() error { return be.Gemm(blas.NoTrans, blas.NoTrans, 1, a, bm, 0, c) },
 				Check: func() error {
@@ -175,7 +178,10 @@ func gramScenario(b, dtype string, n, d int, series string) bench.Scenario {
 		}
 		x := v.(backend.Chunk)
 		g := backend.NewGeneral(d, d)
-		u := unitRoundoff(be.Info().Precision)
+		u, err := backend.UnitRoundoff(be.Info().Precision)
+		if err != nil {
+			return nil, err
+		}
 		exact := dtype == "u8" && u == 0x1p-53
 		return &bench.Case{
 			Run: func() error {
@@ -241,7 +247,10 @@ func eighScenario(b string, n int) bench.Scenario {
 			a := v.(blas64.General)
 			work := backend.NewGeneral(n, n)
 			var w []float64
-			u := unitRoundoff(be.Info().Precision)
+			u, err := backend.UnitRoundoff(be.Info().Precision)
+			if err != nil {
+				return nil, err
+			}
 			return &bench.Case{
 				Run: func() error {
 					copy(work.Data, a.Data)

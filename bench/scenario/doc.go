@@ -25,10 +25,10 @@
 // residual, the randomized SVD by its own a-posteriori error bounds, moments
 // files by being identical to each other.
 //
-// Two files are for other packages' authors: shared.go keeps once each the
-// formulas the engine's packages also implement (the dual route, the rank
-// cut, the Figure 7 grid, the unit round-off, collecting a source into
-// memory), to be replaced by theirs in one edit each; plug.go is where
-// routines still being written plug in (the eigen phase without
+// Formulas come from the packages that own them (engine.GramEighRoute for
+// either route of the Gram, backend.UnitRoundoff for a declared precision,
+// closedform.Figure7Masks for the Figure 7 grid), so a scenario times and
+// checks exactly what a user calls. plug.go is for other packages' authors:
+// where routines still being written plug in (the eigen phase without
 // eigenvectors, the Beam pipeline's binary).
 package scenario

@@ -99,7 +99,10 @@ func eigenPhaseScenarios(names []string, spec string) []bench.Scenario {
 				work := backend.NewGeneral(d, d)
 				var w []float64
 				var p blas64.General
-				u := unitRoundoff(be.Info().Precision)
+				u, err := backend.UnitRoundoff(be.Info().Precision)
+				if err != nil {
+					return nil, err
+				}
 				return &bench.Case{
 					Run: func() error {
 						// A copy per run (D² words, far below the eigen

@@ -16,9 +16,9 @@ import (
 
 // The fast_gram_eigh comparison: for one data shape, the direct route
 // (XᵀX, D×D), the dual route (XXᵀ, N×N, vectors mapped back with
-// v = Xᵀu/√λ), and engine.GramEigh, which picks one of them. Both routes are
-// written here from backend primitives so that either can be forced at any
-// shape; the engine's own choice is timed as it runs.
+// v = Xᵀu/√λ), and engine.GramEigh, which picks one of them. Either route is
+// forced at any shape through engine.GramEighRoute; the engine's own choice
+// is timed as it runs.
 
 // routeFlops is the model count of a route on an N×D matrix: a full GEMM
 // for the Gram (as both routes compute it), the eigendecomposition, and for
@@ -52,27 +52,34 @@ func fastScenarios(b string, n, d int) []bench.Scenario {
 			x := v.(blas64.General)
 			var w []float64
 			var vec blas64.General
+			u, err := backend.UnitRoundoff(be.Info().Precision)
+			if err != nil {
+				return nil, err
+			}
 			c := &bench.Case{Outcome: map[string]any{}}
 			c.Run = func() error {
-				if route == report.RouteAuto {
-					e, err := engine.GramEigh(be, x, false, rtolFast)
-					if err != nil {
-						return err
-					}
-					w, vec = e.Values, e.Vectors
-					c.Outcome["route"] = string(e.Route)
-					return nil
-				}
+				var e *engine.Eigen
 				var err error
-				w, vec, err = gramRoute(be, x, route)
-				return err
+				if route == report.RouteAuto {
+					e, err = engine.GramEigh(be, x, false, engine.DefaultRTol)
+				} else {
+					e, err = engine.GramEighRoute(be, x, false, engine.DefaultRTol, engine.Route(route))
+				}
+				if err != nil {
+					return err
+				}
+				w, vec = e.Values, e.Vectors
+				if route == report.RouteAuto {
+					c.Outcome["route"] = string(e.Route)
+				}
+				return nil
 			}
 			c.Check = func() error {
 				if route == report.RouteAuto {
 					c.Flops = routeFlops(fmt.Sprint(c.Outcome["route"]), n, d)
 				}
 				c.Outcome["rank"] = vec.Cols
-				return check.GramEigen(x, w, vec, unitRoundoff(be.Info().Precision))
+				return check.GramEigen(x, w, vec, u)
 			}
 			return c, nil
 		}

@@ -122,6 +122,10 @@ func streamMomentsScenario(b string, spec synth.TemplateSpec, chunkRows int) ben
 		Check: "24 sampled entries of the uncentred XᵀX against exact integer sums recomputed from the stream's closed form",
 		Setup: func(env *bench.Env, be backend.Backend) (*bench.Case, error) {
 			st := synth.TemplateStream{Spec: spec}
+			u, err := backend.UnitRoundoff(be.Info().Precision)
+			if err != nil {
+				return nil, err
+			}
 			var stats *engine.Stats
 			c := &bench.Case{}
 			c.Run = func() error {
@@ -144,7 +148,7 @@ func streamMomentsScenario(b string, spec synth.TemplateSpec, chunkRows int) ben
 					// Exact in float64 arithmetic (integer sums below 2⁵³); a
 					// lower-precision backend is held to its rounding bound.
 					tol := 0.0
-					if u := unitRoundoff(be.Info().Precision); u > 0x1p-53 {
+					if u > 0x1p-53 {
 						tol = 2 * float64(spec.N) * u * want
 					}
 					if diff := got - want; diff > tol || diff < -tol {

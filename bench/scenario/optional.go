@@ -236,7 +236,11 @@ func rsvdScenarios(env *bench.Env, names []string, split string, k int) []bench.
 					if err != nil {
 						return err
 					}
-					mem, err := inMemory(src)
+					x, labels, err := data.Load(src)
+					if err != nil {
+						return err
+					}
+					mem, err := data.FromMatrix(x, labels, src.Meta().Shape)
 					if err != nil {
 						return err
 					}
@@ -307,7 +311,7 @@ func (p Plan) optionalScenarios(env *bench.Env, names []string) []bench.Scenario
 	}
 	if len(p.DenoisePatches) > 0 {
 		shape := data.Shape{H: 28, W: 28, C: 1, Layout: data.HWC}
-		grid, subset := fig7Grid(shape, p.DenoisePatches, p.DenoiseSteps), fig7Subset(shape)
+		grid, subset := closedform.Figure7Masks(shape, p.DenoisePatches, p.DenoiseSteps), fig7Subset(shape)
 		for _, b := range names {
 			out = append(out, denoiseScenario(b, p.Split, "fig7", grid), denoiseScenario(b, p.Split, "fig7-subset", subset))
 		}

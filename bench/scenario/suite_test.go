@@ -13,7 +13,6 @@ import (
 	"github.com/reconalign/reconalign/bench"
 	"github.com/reconalign/reconalign/bench/pyref"
 	"github.com/reconalign/reconalign/bench/report"
-	"github.com/reconalign/reconalign/data"
 	"github.com/reconalign/reconalign/synth"
 )
 
@@ -136,13 +135,6 @@ func TestGoldensAgreeWithTheIssue(t *testing.T) {
 	}
 	if _, err := fmnistGolden("validation"); err == nil {
 		t.Error("unknown split accepted")
-	}
-}
-
-func TestFig7Grid(t *testing.T) {
-	g := fig7Grid(data.Shape{H: 28, W: 28, C: 1}, []int{1, 2, 4}, 10)
-	if len(g) != 30 || g[0].P != 0 || math.Abs(g[9].P-0.99) > 1e-15 || math.Abs(g[1].P-0.11) > 1e-15 || g[10].PatchH != 2 || g[29].PatchW != 4 {
-		t.Fatalf("%+v", g)
 	}
 }
 

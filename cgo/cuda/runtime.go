@@ -17,9 +17,6 @@ type DevicePtr struct{ p unsafe.Pointer }
 // Add offsets the address by bytes.
 func (d DevicePtr) Add(bytes int64) DevicePtr { return DevicePtr{unsafe.Add(d.p, bytes)} }
 
-// IsNil reports whether d is NULL.
-func (d DevicePtr) IsNil() bool { return d.p == nil }
-
 // Stream is a cudaStream_t.
 type Stream struct{ p unsafe.Pointer }
 
@@ -186,11 +183,6 @@ func CopyToDevice(dst DevicePtr, src unsafe.Pointer, bytes int64, s Stream) erro
 // CopyToHost enqueues a device→host copy; the same rule on dst as CopyToDevice.
 func CopyToHost(dst unsafe.Pointer, src DevicePtr, bytes int64, s Stream) error {
 	return runtimeErr("cudaMemcpyAsync", C.rc_cudaMemcpyAsync(dst, src.p, C.size_t(bytes), C.int(DeviceToHost), s.p))
-}
-
-// CopyOnDevice enqueues a device→device copy.
-func CopyOnDevice(dst, src DevicePtr, bytes int64, s Stream) error {
-	return runtimeErr("cudaMemcpyAsync", C.rc_cudaMemcpyAsync(dst.p, src.p, C.size_t(bytes), C.int(DeviceToDevice), s.p))
 }
 
 // Copy2DToDevice enqueues cudaMemcpy2DAsync host→device: height rows of width

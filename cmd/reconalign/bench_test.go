@@ -45,12 +45,45 @@ func TestBenchWritesJSONAndMarkdown(t *testing.T) {
 	}
 }
 
+// A report that cannot be written whole is not written at all: the file-size
+// limit stops it part-way, the error names the report (not a temporary
+// file), and what was there before is left as it was.
+func TestBenchFailingWriteLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	md := filepath.Join(dir, "BENCHMARKS.md")
+	if err := os.WriteFile(md, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range [][2]string{{"--json", filepath.Join(dir, "b.json")}, {"--markdown", md}} {
+		stderr, ok := runLimited(t, 1, "bench", "--suite", "quick", "--backend", "gonum", "--only", "^gemm/", "--python", "", out[0], out[1], "-q")
+		if ok || !strings.Contains(stderr, filepath.Base(out[1])) || strings.Contains(stderr, ".tmp") {
+			t.Errorf("%s: ok=%v, stderr %q (want the report's name, not a temporary one)", out[0], ok, stderr)
+		}
+	}
+	if got := entries(t, dir); len(got) != 1 || got[0] != "BENCHMARKS.md" {
+		t.Errorf("failed runs left %v", got)
+	}
+	if b, _ := os.ReadFile(md); string(b) != "keep me" {
+		t.Errorf("the markdown file was changed by a failed run: %q", b)
+	}
+}
+
+// Backquotes in a flag's usage name its value in the help: --json takes a
+// file, not "go doc ./bench/report".
+func TestBenchHelpNamesValues(t *testing.T) {
+	out, _, ok := run(t, "bench", "--help")
+	if !ok || !strings.Contains(out, "--json string") {
+		t.Errorf("bench --help:\n%s", out)
+	}
+}
+
 func TestBenchBadFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"bench", "--suite", "huge"}, "unknown suite"},
+		{[]string{"bench", "quick"}, "takes no positional arguments"},
 		{[]string{"bench", "--backend", "nosuch"}, "unknown backend"},
 		{[]string{"bench", "--only", "("}, "--only"},
 		{[]string{"bench", "--only", "no-such-scenario", "--python", ""}, "no scenario matches"},

@@ -15,12 +15,10 @@ import (
 // dataFlags are the flags that name a dataset: a file, directory or glob of
 // samples, optionally labels, and how its rows map to images.
 type dataFlags struct {
-	prefix     string
-	data       string
-	synthetic  string
-	labels     string
-	layout     string
-	imageShape string
+	prefix    string
+	data      string
+	synthetic string
+	labels    string
 }
 
 // addDataFlags registers --{prefix}data, --{prefix}labels (when labels is
