@@ -201,6 +201,9 @@ func (e *Engine) Moments(src data.Source) (*Moments, error) {
 }
 
 func (e *Engine) moments(be backend.Backend, src data.Source) (*Moments, error) {
+	if m, ok := heldMoments(src); ok { // a moments file: no pass
+		return m, nil
+	}
 	meta := src.Meta()
 	c := meta.Classes
 	if meta.Targets > 0 {
