@@ -80,6 +80,8 @@ type MomentsMeta struct {
 	Sources    []string    `json:"sources"`     // the files the moments were computed from
 	Version    string      `json:"reconalign_version"`
 	Note       string      `json:"note"`
+	// N is the number of samples: the n array, not part of the JSON.
+	N int `json:"-"`
 }
 
 // momentsNote is written into every file, so that a NumPy user finds the
@@ -369,7 +371,7 @@ func LoadMoments(path string) (*Moments, *MomentsMeta, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	m.N = int(n)
+	m.N, mm.N = int(n), int(n)
 	// An exact file holds the raw sums: the accumulator around the zero shift.
 	m.Shift = make([]float64, mm.D)
 	x, sx, mx := "xtx", "sum_x", "ytx"
@@ -460,6 +462,7 @@ func (e *Engine) WriteMoments(src data.Source, sources []string, out string) (*M
 	if err := SaveMoments(out, m, mm); err != nil {
 		return nil, err
 	}
+	mm.N = m.N
 	return &mm, nil
 }
 
@@ -502,6 +505,7 @@ func MergeMomentsFiles(out string, inputs []string) (*MomentsMeta, error) {
 	if err := SaveMoments(out, total, *tm); err != nil {
 		return nil, err
 	}
+	tm.N = total.N
 	return tm, nil
 }
 
