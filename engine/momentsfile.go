@@ -611,3 +611,27 @@ func heldMoments(src data.Source) (*Moments, bool) {
 	}
 	return ms.m, true
 }
+
+// AddTo makes one pass over src and adds it to the partial moments m,
+// keeping m's shift when it is set: partial moments that share a shift add
+// up without being re-expressed, which is how a distributed pass keeps its
+// float sums as close as possible to a single pass (see ProvisionalShift).
+// src must have m's D, and labels below m.C or exactly m.C target columns.
+func (e *Engine) AddTo(m *Moments, src data.Source) error {
+	meta := src.Meta()
+	if meta.D != m.D {
+		return fmt.Errorf("%s: has %d features per sample, the moments %d", meta.Name, meta.D, m.D)
+	}
+	be := e.backendFor(meta)
+	e.last = be
+	return e.pass(src, func(b data.Batch) error { return m.Add(be, b) })
+}
+
+// ProvisionalShift is the shift a pass would take from its first chunk x:
+// x's mean, rounded to integers for uint8 data. Giving every partial
+// accumulation of a distributed pass the shift of the data's first chunk
+// makes their sums those of a single pass, up to the order of addition.
+func ProvisionalShift(x backend.Chunk) []float64 {
+	s, _ := provisionalMean(x)
+	return s
+}
