@@ -1,0 +1,245 @@
+package moments
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/data"
+	"github.com/reconalign/reconalign/engine"
+)
+
+// Counters of the bundles, for the launcher's report of the Gram rate
+// inside the pipeline.
+var (
+	rowsCounter    = beam.NewCounter("reconalign", "rows")
+	shardsCounter  = beam.NewCounter("reconalign", "shards")
+	bundlesCounter = beam.NewCounter("reconalign", "bundles")
+	passNanos      = beam.NewCounter("reconalign", "pass_ns")
+	threadsGauge   = beam.NewGauge("reconalign", "threads")
+)
+
+// bundleFn accumulates the shards of one bundle into one partial Moments
+// with the engine and emits its sums when the bundle finishes. It starts
+// every bundle from nothing and emits nothing before the bundle's end, so
+// a failed attempt leaves nothing behind that a retry could count twice.
+type bundleFn struct {
+	Backend   string
+	Threads   int
+	ChunkRows int
+	Layout    string
+
+	eng   *engine.Engine
+	m     *engine.Moments
+	rows  int
+	start time.Time
+	pass  time.Duration
+}
+
+func (fn *bundleFn) Setup() error {
+	e, err := engine.New(engine.Options{Backend: fn.Backend, Threads: fn.Threads, ChunkRows: fn.ChunkRows})
+	if err != nil {
+		return err
+	}
+	fn.eng = e
+	return nil
+}
+
+func (fn *bundleFn) Teardown() error {
+	if fn.eng != nil {
+		return fn.eng.Close()
+	}
+	return nil
+}
+
+// StartBundle starts from empty moments. (Beam wants the side inputs and emitters of
+// ProcessElement in StartBundle and FinishBundle too.)
+func (fn *bundleFn) StartBundle(_ context.Context, _ Plan, _ func(string, []byte)) {
+	fn.m, fn.rows, fn.pass, fn.start = nil, 0, 0, time.Now()
+}
+
+// ProcessElement adds one shard to the bundle's moments; they are emitted
+// (through emit) only in FinishBundle.
+func (fn *bundleFn) ProcessElement(ctx context.Context, p Pair, plan Plan, _ func(string, []byte)) error {
+	var files shardFiles
+	defer files.cleanup()
+	src, err := openPair(ctx, &files, p, fn.Layout)
+	if err != nil {
+		return err
+	}
+	meta := src.Meta()
+	if err := plan.check(p, meta); err != nil {
+		return err
+	}
+	c := engine.MomentsMetaOf(meta, nil).C
+	switch {
+	case fn.m == nil:
+		m, err := engine.NewMoments(plan.D, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Data, err)
+		}
+		if !plan.Exact {
+			m.Shift = append([]float64(nil), plan.Shift...)
+		}
+		fn.m = m
+	case c > fn.m.C:
+		growClasses(fn.m, c)
+	}
+	t0 := time.Now()
+	if err := fn.eng.AddTo(fn.m, src); err != nil {
+		return files.rename(err)
+	}
+	fn.pass += time.Since(t0)
+	fn.rows += meta.N
+	shardsCounter.Inc(ctx, 1)
+	rowsCounter.Inc(ctx, int64(meta.N))
+	return nil
+}
+
+func (fn *bundleFn) FinishBundle(ctx context.Context, plan Plan, emit func(string, []byte)) error {
+	m := fn.m
+	fn.m = nil
+	if m == nil {
+		return nil
+	}
+	if plan.Exact {
+		// The raw integer sums do not depend on any shift: they add up
+		// exactly whatever bundles the runner made.
+		if err := m.Reshift(make([]float64, m.D)); err != nil {
+			return err
+		}
+	}
+	bundlesCounter.Inc(ctx, 1)
+	passNanos.Inc(ctx, fn.pass.Nanoseconds())
+	info := fn.eng.Backend().Info()
+	threadsGauge.Set(ctx, int64(info.Threads))
+	fmt.Fprintf(os.Stderr, "reconalign-beam: bundle of %d rows on %s (%d threads): pass %.2fs, bundle %.2fs\n",
+		fn.rows, info.Name, info.Threads, fn.pass.Seconds(), time.Since(fn.start).Seconds())
+	emitSums(m, plan, emit)
+	return nil
+}
+
+// check compares a shard with the plan the first shard set.
+func (plan Plan) check(p Pair, meta data.Meta) error {
+	mm := engine.MomentsMetaOf(meta, nil)
+	switch {
+	case meta.D != plan.D:
+		return fmt.Errorf("%s: shard has %d features per sample but the first shard %s has %d", p.Data, meta.D, plan.First, plan.D)
+	case meta.DType.String() != plan.DType:
+		return fmt.Errorf("%s: shard holds %s samples but the first shard %s holds %s", p.Data, meta.DType, plan.First, plan.DType)
+	case meta.Shape.H != plan.H || meta.Shape.W != plan.W || meta.Shape.C != plan.C:
+		return fmt.Errorf("%s: shard has image shape %s but the first shard %s has %dx%dx%d", p.Data, meta.Shape, plan.First, plan.H, plan.W, plan.C)
+	case mm.Labels != plan.Labels:
+		return fmt.Errorf("%s: label shard holds %s but the first one holds %s", p.Labels, mm.Labels, plan.Labels)
+	case plan.Labels == engine.LabelsTargets && mm.C != plan.Targets:
+		return fmt.Errorf("%s: label shard has %d target columns but the first one has %d", p.Labels, mm.C, plan.Targets)
+	}
+	return nil
+}
+
+// growClasses makes room for class labels up to c−1: a bundle learns the
+// classes from its shards, and the assembly from all of them.
+func growClasses(m *engine.Moments, c int) {
+	d := m.D
+	mm, gy, sy := backend.NewGeneral(c, d), backend.NewGeneral(c, c), make([]float64, c)
+	copy(mm.Data, m.M.Data)
+	for k := 0; k < m.C; k++ {
+		copy(gy.Data[k*c:k*c+m.C], m.Gy.Data[k*m.C:(k+1)*m.C])
+	}
+	copy(sy, m.Sy)
+	m.M, m.Gy, m.Sy, m.C = mm, gy, sy, c
+}
+
+// Value encodings: a kind byte, then little-endian 8-byte values.
+const (
+	kindInt   = 'i' // int64: exact sums
+	kindFloat = 'f' // float64
+)
+
+func encodeSums(exact bool, vals []float64) []byte {
+	b := make([]byte, 1, 1+8*len(vals))
+	if exact {
+		b[0] = kindInt
+		for _, v := range vals {
+			b = binary.LittleEndian.AppendUint64(b, uint64(int64(v)))
+		}
+		return b
+	}
+	b[0] = kindFloat
+	for _, v := range vals {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return b
+}
+
+// decodeSums turns summed values back into float64s; int64 sums must have
+// stayed below 2⁵³ to be exact there.
+func decodeSums(key string, b []byte) ([]float64, error) {
+	if len(b) == 0 || (len(b)-1)%8 != 0 {
+		return nil, fmt.Errorf("part %s: %d bytes are not encoded sums", key, len(b))
+	}
+	vals := make([]float64, (len(b)-1)/8)
+	for i := range vals {
+		u := binary.LittleEndian.Uint64(b[1+8*i:])
+		switch b[0] {
+		case kindInt:
+			v := int64(u)
+			if v >= 1<<53 || v <= -(1<<53) {
+				return nil, fmt.Errorf("part %s: the summed value %d has reached 2⁵³: integer moments of this many samples are no longer exact", key, v)
+			}
+			vals[i] = float64(v)
+		case kindFloat:
+			vals[i] = math.Float64frombits(u)
+		default:
+			return nil, fmt.Errorf("part %s: unknown encoding %q", key, b[0])
+		}
+	}
+	return vals, nil
+}
+
+// emitSums sends the partial moments as keyed parts: the upper triangle of
+// the Gram as Tile×Tile tiles "g/I/J" (I ≤ J; below the diagonal of a
+// diagonal tile, zeros), the sums "n" and "sx", the rows "m/K" of YᵀX, and
+// for class labels the counts "c/K", for dense targets the rows "y/K" of
+// YᵀY and "sy".
+func emitSums(m *engine.Moments, plan Plan, emit func(string, []byte)) {
+	d, t := m.D, plan.Tile
+	enc := func(v []float64) []byte { return encodeSums(plan.Exact, v) }
+	emit("n", enc([]float64{float64(m.N)}))
+	emit("sx", enc(m.Sx))
+	nt := (d + t - 1) / t
+	buf := make([]float64, t*t)
+	for bi := 0; bi < nt; bi++ {
+		for bj := bi; bj < nt; bj++ {
+			r0, r1, c0, c1 := bi*t, min(d, (bi+1)*t), bj*t, min(d, (bj+1)*t)
+			w := c1 - c0
+			tile := buf[:(r1-r0)*w]
+			for i := r0; i < r1; i++ {
+				row := tile[(i-r0)*w : (i-r0+1)*w]
+				copy(row, m.G.Data[i*d+c0:i*d+c1])
+				for j := c0; j < min(i, c1); j++ {
+					row[j-c0] = 0
+				}
+			}
+			emit(fmt.Sprintf("g/%d/%d", bi, bj), enc(tile))
+		}
+	}
+	for k := 0; k < m.C; k++ {
+		emit(fmt.Sprintf("m/%d", k), enc(m.M.Data[k*d:(k+1)*d]))
+		switch plan.Labels {
+		case engine.LabelsClasses:
+			emit(fmt.Sprintf("c/%d", k), enc(m.Sy[k:k+1]))
+		case engine.LabelsTargets:
+			emit(fmt.Sprintf("y/%d", k), enc(m.Gy.Data[k*m.C:(k+1)*m.C]))
+		}
+	}
+	if plan.Labels == engine.LabelsTargets {
+		emit("sy", enc(m.Sy))
+	}
+}
