@@ -25,6 +25,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,14 +103,24 @@ func main() {
 		os.Exit(2)
 	}
 	beam.Init() // in worker mode, runs the worker and never returns
+	// Prism, in this process, logs every step at INFO: keep its warnings.
+	slog.SetLogLoggerLevel(slog.LevelWarn)
 	fail(run(o.opt))
 }
 
+// fail reports err and exits 1. A runner wraps a DoFn's error in its
+// execution plan; the DoFn's own words (the shard, what is wrong with it)
+// are its last line, which is what the user needs to read.
 func fail(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "reconalign-beam:", err)
-		os.Exit(1)
+	if err == nil {
+		return
 	}
+	msg := strings.TrimSpace(err.Error())
+	if i := strings.LastIndex(msg, "failed:\n"); i >= 0 {
+		msg = strings.TrimSpace(msg[i+len("failed:\n"):])
+	}
+	fmt.Fprintln(os.Stderr, "reconalign-beam:", msg)
+	os.Exit(1)
 }
 
 // run builds and runs the pipeline, then reports what it did.
