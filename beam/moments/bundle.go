@@ -23,6 +23,10 @@ var (
 	bundlesCounter = beam.NewCounter("reconalign", "bundles")
 	passNanos      = beam.NewCounter("reconalign", "pass_ns")
 	threadsGauge   = beam.NewGauge("reconalign", "threads")
+	// The first bundle's start and the last one's end (Unix ms) bound the
+	// accumulation stage's wall time.
+	bundleStart = beam.NewDistribution("reconalign", "bundle_start_ms")
+	bundleEnd   = beam.NewDistribution("reconalign", "bundle_end_ms")
 )
 
 // bundleFn accumulates the shards of one bundle into one partial Moments
@@ -117,6 +121,8 @@ func (fn *bundleFn) FinishBundle(ctx context.Context, plan Plan, emit func(strin
 	}
 	bundlesCounter.Inc(ctx, 1)
 	passNanos.Inc(ctx, fn.pass.Nanoseconds())
+	bundleStart.Update(ctx, fn.start.UnixMilli())
+	defer func() { bundleEnd.Update(ctx, time.Now().UnixMilli()) }()
 	info := fn.eng.Backend().Info()
 	threadsGauge.Set(ctx, int64(info.Threads))
 	fmt.Fprintf(os.Stderr, "reconalign-beam: bundle of %d rows on %s (%d threads): pass %.2fs, bundle %.2fs\n",

@@ -26,8 +26,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -146,39 +148,55 @@ func run(opt moments.Options) error {
 		mm := ms.Info()
 		fmt.Printf("%s: N=%d D=%d C=%d (%s) %s, exact=%v, in %.2fs\n", opt.Out, mm.N, mm.D, mm.C, mm.Labels, mm.DType, mm.Exact, wall.Seconds())
 		if res != nil {
-			reportRate(res, mm.D)
+			reportRate(res, mm.D, inProcess())
 		}
 	}
 	return nil
 }
 
-// reportRate prints the rows the bundles read and the Gram rate per
-// thread inside them (N·D² multiply-adds of the symmetric Gram, over the
-// time spent in the engine's passes), from the pipeline's counters.
-func reportRate(res beam.PipelineResult, d int) {
-	var rows, ns, bundles, threads int64
+// reportRate prints, from the pipeline's metrics, the rows the bundles
+// read and the Gram rate of the accumulation stage: N·D² multiply-adds (the
+// D(D+1)/2 dot products of the symmetric Gram) over the stage's wall time,
+// from the first bundle's start to the last one's end, in all and per core
+// when the bundles ran in this process (Prism's loopback workers).
+func reportRate(res beam.PipelineResult, d int, local bool) {
+	var rows, bundles int64
+	start, end := int64(math.MaxInt64), int64(0)
 	q := res.Metrics().AllMetrics()
 	for _, c := range q.Counters() {
 		switch c.Key.Name {
 		case "rows":
 			rows += c.Result()
-		case "pass_ns":
-			ns += c.Result()
 		case "bundles":
 			bundles += c.Result()
 		}
 	}
-	for _, g := range q.Gauges() {
-		if g.Key.Name == "threads" {
-			threads = max(threads, g.Result().Value)
+	for _, m := range q.Distributions() {
+		switch m.Key.Name {
+		case "bundle_start_ms":
+			start = min(start, m.Result().Min)
+		case "bundle_end_ms":
+			end = max(end, m.Result().Max)
 		}
 	}
-	if ns == 0 || threads == 0 {
+	if end <= start {
 		return
 	}
-	flops := float64(rows) * float64(d) * float64(d) // N·D² for the D(D+1)/2 dot products
-	fmt.Printf("bundles: %d, %d rows, passes %.2fs in all: %.1f GFLOP/s per thread (%d threads each)\n",
-		bundles, rows, float64(ns)/1e9, flops/(float64(ns)/1e9)/float64(threads)/1e9, threads)
+	wall := float64(end-start) / 1e3
+	rate := float64(rows) * float64(d) * float64(d) / wall / 1e9
+	fmt.Printf("%d bundles, %d rows: accumulation stage %.2fs, %.1f GFLOP/s", bundles, rows, wall, rate)
+	if local {
+		fmt.Printf(", %.1f per core of this machine (%d cores)", rate/float64(runtime.NumCPU()), runtime.NumCPU())
+	}
+	fmt.Println()
+}
+
+// inProcess reports whether the bundles ran in this process: Prism with
+// its default loopback workers.
+func inProcess() bool {
+	r, env := flag.Lookup("runner"), flag.Lookup("environment_type")
+	return r != nil && (r.Value.String() == "" || strings.EqualFold(r.Value.String(), "prism")) &&
+		(env == nil || env.Value.String() == "" || strings.EqualFold(env.Value.String(), "loopback"))
 }
 
 // checkOutput refuses, before any work, an output that is one of the local
