@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ type own struct {
 	opt        moments.Options
 	jobLabels  string
 	provision  string
+	cpuProfile string
 	flags      *flag.FlagSet
 	beamArgs   []string
 	bareWorker bool
@@ -63,6 +65,7 @@ func parseArgs(args []string) (*own, error) {
 	f.IntVar(&o.opt.Tile, "tile", moments.DefaultTile, "side of the Gram tiles sent between workers")
 	f.StringVar(&o.opt.Layout, "layout", "hwc", "pixel order of 4-D arrays: hwc or chw")
 	f.StringVar(&o.jobLabels, "job_labels", "", "Dataflow job labels (its --labels), JSON")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this process (the launcher, and Prism's in-process workers) to this file")
 	f.StringVar(&o.provision, "provision_endpoint", "", "set by a runner that starts this binary as a process-environment worker")
 	// Split the arguments: ours to our flag set, the rest to Beam's.
 	var mine []string
@@ -107,7 +110,14 @@ func main() {
 	beam.Init() // in worker mode, runs the worker and never returns
 	// Prism, in this process, logs every step at INFO: keep its warnings.
 	slog.SetLogLoggerLevel(slog.LevelWarn)
-	fail(run(o.opt))
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		fail(err)
+		fail(pprof.StartCPUProfile(f))
+	}
+	err = run(o.opt)
+	pprof.StopCPUProfile()
+	fail(err)
 }
 
 // fail reports err and exits 1. A runner wraps a DoFn's error in its
