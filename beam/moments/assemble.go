@@ -26,23 +26,37 @@ func (sumFn) MergeAccumulators(a, b []byte) ([]byte, error) {
 		return append([]byte(nil), b...), nil
 	case len(b) == 0:
 		return a, nil
-	case len(a) != len(b) || a[0] != b[0]:
-		return nil, fmt.Errorf("summing parts of %d and %d bytes (encodings %q, %q): the bundles disagree on the shape of the moments", len(a), len(b), a[0], b[0])
-	}
-	le := binary.LittleEndian
-	for i := 1; i < len(a); i += 8 {
-		x, y := le.Uint64(a[i:]), le.Uint64(b[i:])
-		if a[0] == kindInt {
-			s := int64(x) + int64(y)
-			if (int64(x) >= 0) == (int64(y) >= 0) && (s >= 0) != (int64(x) >= 0) {
-				return nil, fmt.Errorf("an integer sum overflows int64")
-			}
-			le.PutUint64(a[i:], uint64(s))
-		} else {
-			le.PutUint64(a[i:], math.Float64bits(math.Float64frombits(x)+math.Float64frombits(y)))
+	case (a[0] == kindFloat) != (b[0] == kindFloat):
+		return nil, fmt.Errorf("summing float and integer parts (encodings %q, %q): the bundles disagree on the moments' kind", a[0], b[0])
+	case a[0] == kindFloat:
+		if len(a) != len(b) {
+			return nil, fmt.Errorf("summing parts of %d and %d bytes: the bundles disagree on the shape of the moments", len(a), len(b))
 		}
+		le := binary.LittleEndian
+		for i := 1; i < len(a); i += 8 {
+			le.PutUint64(a[i:], math.Float64bits(math.Float64frombits(le.Uint64(a[i:]))+math.Float64frombits(le.Uint64(b[i:]))))
+		}
+		return a, nil
 	}
-	return a, nil
+	x, err := decodeInts("", a)
+	if err != nil {
+		return nil, err
+	}
+	y, err := decodeInts("", b)
+	if err != nil {
+		return nil, err
+	}
+	if len(x) != len(y) {
+		return nil, fmt.Errorf("summing parts of %d and %d values: the bundles disagree on the shape of the moments", len(x), len(y))
+	}
+	for i, v := range y {
+		s := x[i] + v
+		if (x[i] >= 0) == (v >= 0) && (s >= 0) != (v >= 0) {
+			return nil, fmt.Errorf("an integer sum overflows int64")
+		}
+		x[i] = s
+	}
+	return encodeInts(x), nil
 }
 
 // writeFn assembles the summed parts into moments and writes the file.

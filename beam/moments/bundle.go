@@ -162,49 +162,100 @@ func growClasses(m *engine.Moments, c int) {
 	m.M, m.Gy, m.Sy, m.C = mm, gy, sy, c
 }
 
-// Value encodings: a kind byte, then little-endian 8-byte values.
+// Value encodings: a kind byte, then little-endian values. Exact sums go
+// as int32 when every value fits (a bundle's integer Gram usually does,
+// and it halves what the runner moves), else as int64; float sums as
+// float64.
 const (
-	kindInt   = 'i' // int64: exact sums
-	kindFloat = 'f' // float64
+	kindInt32 = 'j'
+	kindInt   = 'i'
+	kindFloat = 'f'
 )
 
 func encodeSums(exact bool, vals []float64) []byte {
-	b := make([]byte, 1, 1+8*len(vals))
-	if exact {
-		b[0] = kindInt
+	if !exact {
+		b := make([]byte, 1, 1+8*len(vals))
+		b[0] = kindFloat
 		for _, v := range vals {
-			b = binary.LittleEndian.AppendUint64(b, uint64(int64(v)))
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		}
 		return b
 	}
-	b[0] = kindFloat
+	ints := make([]int64, len(vals))
+	for i, v := range vals {
+		ints[i] = int64(v)
+	}
+	return encodeInts(ints)
+}
+
+// encodeInts encodes integer sums in the narrowest width that holds them.
+func encodeInts(vals []int64) []byte {
+	narrow := true
 	for _, v := range vals {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		if v != int64(int32(v)) {
+			narrow = false
+			break
+		}
+	}
+	if narrow {
+		b := make([]byte, 1, 1+4*len(vals))
+		b[0] = kindInt32
+		for _, v := range vals {
+			b = binary.LittleEndian.AppendUint32(b, uint32(int32(v)))
+		}
+		return b
+	}
+	b := make([]byte, 1, 1+8*len(vals))
+	b[0] = kindInt
+	for _, v := range vals {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
 	}
 	return b
 }
 
-// decodeSums turns summed values back into float64s; int64 sums must have
-// stayed below 2⁵³ to be exact there.
-func decodeSums(key string, b []byte) ([]float64, error) {
-	if len(b) == 0 || (len(b)-1)%8 != 0 {
-		return nil, fmt.Errorf("part %s: %d bytes are not encoded sums", key, len(b))
+// decodeInts reads integer sums of either width.
+func decodeInts(key string, b []byte) ([]int64, error) {
+	width := 8
+	if len(b) > 0 && b[0] == kindInt32 {
+		width = 4
 	}
-	vals := make([]float64, (len(b)-1)/8)
+	if len(b) == 0 || (b[0] != kindInt && b[0] != kindInt32) || (len(b)-1)%width != 0 {
+		return nil, fmt.Errorf("part %s: %d bytes are not encoded integer sums", key, len(b))
+	}
+	vals := make([]int64, (len(b)-1)/width)
 	for i := range vals {
-		u := binary.LittleEndian.Uint64(b[1+8*i:])
-		switch b[0] {
-		case kindInt:
-			v := int64(u)
-			if v >= 1<<53 || v <= -(1<<53) {
-				return nil, fmt.Errorf("part %s: the summed value %d has reached 2⁵³: integer moments of this many samples are no longer exact", key, v)
-			}
-			vals[i] = float64(v)
-		case kindFloat:
-			vals[i] = math.Float64frombits(u)
-		default:
-			return nil, fmt.Errorf("part %s: unknown encoding %q", key, b[0])
+		if width == 4 {
+			vals[i] = int64(int32(binary.LittleEndian.Uint32(b[1+4*i:])))
+		} else {
+			vals[i] = int64(binary.LittleEndian.Uint64(b[1+8*i:]))
 		}
+	}
+	return vals, nil
+}
+
+// decodeSums turns summed values back into float64s; integer sums must
+// have stayed below 2⁵³ to be exact there.
+func decodeSums(key string, b []byte) ([]float64, error) {
+	if len(b) > 0 && b[0] == kindFloat {
+		if (len(b)-1)%8 != 0 {
+			return nil, fmt.Errorf("part %s: %d bytes are not encoded sums", key, len(b))
+		}
+		vals := make([]float64, (len(b)-1)/8)
+		for i := range vals {
+			vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[1+8*i:]))
+		}
+		return vals, nil
+	}
+	ints, err := decodeInts(key, b)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]float64, len(ints))
+	for i, v := range ints {
+		if v >= 1<<53 || v <= -(1<<53) {
+			return nil, fmt.Errorf("part %s: the summed value %d has reached 2⁵³: integer moments of this many samples are no longer exact", key, v)
+		}
+		vals[i] = float64(v)
 	}
 	return vals, nil
 }

@@ -458,3 +458,44 @@ func lastLine(err error) string {
 	s := strings.TrimSpace(err.Error())
 	return s[strings.LastIndex(s, "\n")+1:]
 }
+
+// Integer parts travel as int32 while they fit and widen when a sum does
+// not; the decoded sums are exact either way, and sums past 2⁵³ are refused.
+func TestSumEncodings(t *testing.T) {
+	small := encodeSums(true, []float64{1, -2, 1 << 30})
+	if small[0] != kindInt32 || len(small) != 1+3*4 {
+		t.Fatalf("small integers encoded as %q in %d bytes", small[0], len(small))
+	}
+	big := encodeSums(true, []float64{1 << 40, 0, 1})
+	if big[0] != kindInt {
+		t.Fatalf("an integer past int32 encoded as %q", big[0])
+	}
+	s, err := sumFn{}.MergeAccumulators(append([]byte(nil), small...), small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s[0] != kindInt { // 2³¹ does not fit int32
+		t.Fatalf("2·2³⁰ kept as %q", s[0])
+	}
+	s, err = sumFn{}.MergeAccumulators(s, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeSums("x", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "sums", got, []float64{2 + 1<<40, -4, 1<<31 + 1})
+	huge := encodeSums(true, []float64{1 << 52})
+	h, _ := sumFn{}.MergeAccumulators(append([]byte(nil), huge...), huge)
+	if _, err := decodeSums("g/0/0", h); err == nil || !strings.Contains(err.Error(), "2⁵³") {
+		t.Fatalf("a sum of 2⁵³: %v", err)
+	}
+	f, _ := sumFn{}.MergeAccumulators(encodeSums(false, []float64{0.1, 2}), encodeSums(false, []float64{0.2, -2}))
+	got, _ = decodeSums("f", f)
+	a, b := 0.1, 0.2 // variables: float64 arithmetic, not exact constants
+	sameBits(t, "float sums", got, []float64{a + b, 0})
+	if _, err := (sumFn{}).MergeAccumulators(encodeSums(false, []float64{1}), small); err == nil {
+		t.Fatal("float and integer parts were summed")
+	}
+}
