@@ -317,61 +317,20 @@ var ErrNotMoments = errors.New("not a reconalign moments file")
 // finite values, a symmetric Gram, and for an exact file integer values
 // below 2⁵³.
 func LoadMoments(path string) (*Moments, *MomentsMeta, error) {
-	z, err := data.OpenNPZ(path)
+	z, err := openMomentsNPZ(path)
 	if err != nil {
-		if errors.Is(err, data.ErrNotNPZ) {
-			return nil, nil, fmt.Errorf("%w: %w", ErrNotMoments, err)
-		}
 		return nil, nil, err
 	}
 	defer z.Close()
-	notMoments := func(format string, args ...any) error {
-		return fmt.Errorf("%s: %w: %s", path, ErrNotMoments, fmt.Sprintf(format, args...))
-	}
-	if _, err := z.Array("meta"); err != nil {
-		return nil, nil, notMoments("it has no meta entry (arrays: %s)", strings.Join(z.Names(), ", "))
-	}
-	js, err := z.String("meta")
-	if err != nil {
-		return nil, nil, notMoments("%v", err)
-	}
-	var mm MomentsMeta
-	if err := json.Unmarshal([]byte(js), &mm); err != nil {
-		return nil, nil, notMoments("its meta is not JSON: %v", err)
-	}
-	if mm.Format != MomentsFormat {
-		return nil, nil, notMoments("its meta names format %q", mm.Format)
-	}
-	if err := mm.check(); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	keys := mm.keys()
-	for _, name := range z.Names() {
-		if keys[name] == nil {
-			return nil, nil, fmt.Errorf("%s: has an unexpected array %q for a moments file (exact = %v)", path, name, mm.Exact)
-		}
-	}
-	for name, shape := range keys {
-		a, err := z.Array(name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: array %q is missing or unreadable: %v", path, name, err)
-		}
-		if want := (data.NPZArray{Shape: shape}).ShapeString(); a.ShapeString() != want {
-			return nil, nil, fmt.Errorf("%s: %s has shape %s, expected %s for D = %d, C = %d", path, name, a.ShapeString(), want, mm.D, mm.C)
-		}
-	}
-	n, err := z.Int64("n")
+	mm, err := readMomentsMeta(z, path)
 	if err != nil {
 		return nil, nil, err
-	}
-	if n < 1 {
-		return nil, nil, fmt.Errorf("%s: n = %d samples", path, n)
 	}
 	m, err := NewMoments(mm.D, mm.C)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	m.N, mm.N = int(n), int(n)
+	m.N = mm.N
 	// An exact file holds the raw sums: the accumulator around the zero shift.
 	m.Shift = make([]float64, mm.D)
 	x, sx, mx := "xtx", "sum_x", "ytx"
@@ -410,7 +369,76 @@ func LoadMoments(path string) (*Moments, *MomentsMeta, error) {
 		}
 	}
 	m.Integer = mm.DType == "uint8" && (mm.Exact || isIntegral(m.Shift))
-	return m, &mm, nil
+	return m, mm, nil
+}
+
+// ReadMomentsMeta reads a moments file's meta and sample count, and checks
+// its arrays' shapes, without reading their values.
+func ReadMomentsMeta(path string) (*MomentsMeta, error) {
+	z, err := openMomentsNPZ(path)
+	if err != nil {
+		return nil, err
+	}
+	defer z.Close()
+	return readMomentsMeta(z, path)
+}
+
+// openMomentsNPZ opens the archive; one that is no zip is not a moments file.
+func openMomentsNPZ(path string) (*data.NPZ, error) {
+	z, err := data.OpenNPZ(path)
+	if errors.Is(err, data.ErrNotNPZ) {
+		return nil, fmt.Errorf("%w: %w", ErrNotMoments, err)
+	}
+	return z, err
+}
+
+// readMomentsMeta reads and checks the meta, the set of arrays and their
+// shapes, and n.
+func readMomentsMeta(z *data.NPZ, path string) (*MomentsMeta, error) {
+	notMoments := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %w: %s", path, ErrNotMoments, fmt.Sprintf(format, args...))
+	}
+	if _, err := z.Array("meta"); err != nil {
+		return nil, notMoments("it has no meta entry (arrays: %s)", strings.Join(z.Names(), ", "))
+	}
+	js, err := z.String("meta")
+	if err != nil {
+		return nil, notMoments("%v", err)
+	}
+	var mm MomentsMeta
+	if err := json.Unmarshal([]byte(js), &mm); err != nil {
+		return nil, notMoments("its meta is not JSON: %v", err)
+	}
+	if mm.Format != MomentsFormat {
+		return nil, notMoments("its meta names format %q", mm.Format)
+	}
+	if err := mm.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	keys := mm.keys()
+	for _, name := range z.Names() {
+		if keys[name] == nil {
+			return nil, fmt.Errorf("%s: has an unexpected array %q for a moments file (exact = %v)", path, name, mm.Exact)
+		}
+	}
+	for name, shape := range keys {
+		a, err := z.Array(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: array %q is missing or unreadable: %v", path, name, err)
+		}
+		if want := (data.NPZArray{Shape: shape}).ShapeString(); a.ShapeString() != want {
+			return nil, fmt.Errorf("%s: %s has shape %s, expected %s for D = %d, C = %d", path, name, a.ShapeString(), want, mm.D, mm.C)
+		}
+	}
+	n, err := z.Int64("n")
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("%s: n = %d samples", path, n)
+	}
+	mm.N = int(n)
+	return &mm, nil
 }
 
 func isIntegral(s []float64) bool {

@@ -151,11 +151,10 @@ func run(opt moments.Options) error {
 	}
 	wall := time.Since(start)
 	if opt.Out != "" && !strings.Contains(opt.Out, "://") {
-		ms, err := engine.OpenMoments(opt.Out)
+		mm, err := engine.ReadMomentsMeta(opt.Out)
 		if err != nil {
 			return err
 		}
-		mm := ms.Info()
 		fmt.Printf("%s: N=%d D=%d C=%d (%s) %s, exact=%v, in %.2fs\n", opt.Out, mm.N, mm.D, mm.C, mm.Labels, mm.DType, mm.Exact, wall.Seconds())
 		if res != nil {
 			reportRate(res, mm.D, inProcess())
