@@ -20,9 +20,10 @@
 //  4. The Gram travels as tiles of its upper triangle (Options.Tile² values,
 //     8 MB at the default 1024: no element grows with D², so D beyond 65,535
 //     works), the other sums as rows, each keyed by its place; a CombineFn
-//     adds them up, in int64 for exact moments (uint8 samples with class
-//     labels or none: exact whatever the grouping, checked below 2⁵³ at the
-//     end) and in float64 otherwise.
+//     adds them up, in integers for exact moments (uint8 samples with
+//     class labels or none: sent as int32 while they fit, summed in int64,
+//     exact whatever the grouping, checked below 2⁵³ at the end) and in
+//     float64 otherwise.
 //  5. One step assembles the sums into engine.Moments and writes the moments
 //     file with engine.SaveMoments: the same file as `reconalign moments`
 //     on the same data, bit for bit for exact moments.
