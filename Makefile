@@ -33,7 +33,7 @@ export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
 
 BIN := bin/reconalign
 
-.PHONY: all deps build run test test-go fuzz-smoke vet bench bench-quick gpu-check gpu-check-smoke golden clean
+.PHONY: all deps build run test test-go test-beam fuzz-smoke vet bench bench-quick gpu-check gpu-check-smoke golden clean beam
 
 all: build
 
@@ -70,7 +70,7 @@ vet:
 	$(GO) vet $(TAGS) ./...
 
 test: deps
-	@$(MAKE) --no-print-directory vet test-go fuzz-smoke bench-quick gpu-check-smoke
+	@$(MAKE) --no-print-directory vet test-go test-beam fuzz-smoke bench-quick gpu-check-smoke
 
 # The race detector runs on the tests where goroutines meet: one Engine
 # shared by many (its backend pools), the read-ahead of a pass, and the
@@ -80,6 +80,25 @@ test-go:
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test $(TAGS) -count=1 ./...
 	$(GO) test $(TAGS) -race -count=1 -short -run '$(RACE_TESTS)' ./engine ./closedform
+
+# The Beam pipeline (its own module under beam/, so that the core never
+# pulls Beam's dependencies): vet, then its tests on the in-process Prism
+# runner, built with CGO_ENABLED=0 as the workers of Dataflow and Flink are.
+# A fresh machine downloads the modules (about 300 MB) and compiles them
+# first: a few minutes on two cores; with a warm cache the tests take ~1 min.
+test-beam:
+	cd beam && $(GO) mod download
+	cd beam && CGO_ENABLED=0 $(GO) vet ./...
+	cd beam && CGO_ENABLED=0 $(GO) test -count=1 ./...
+
+# reconalign-beam: the launcher (in-process Prism runs the bundles here, so
+# it takes the OpenBLAS backend when built in) and the worker binary for
+# Dataflow, Flink and portable runners (--worker_binary): CGO_ENABLED=0,
+# linux/amd64, as Beam's Go SDK container needs.
+beam:
+	cd beam && $(GO) mod download
+	cd beam && $(GO) build $(TAGS) -o ../bin/reconalign-beam ./cmd/reconalign-beam
+	cd beam && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o ../bin/reconalign-beam-worker ./cmd/reconalign-beam
 
 # Each parser's fuzz target, briefly: it must never panic or hang. The budget
 # is a count of inputs, not a duration: Go's fuzzer fails a time-boxed run

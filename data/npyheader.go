@@ -16,48 +16,9 @@ import (
 // reordered or malformed dict panics); a data reader that must survive any
 // bytes needs its own careful parser.
 func parseNPYHeader(r io.Reader, path string) (*array, error) {
-	var pre [8]byte
-	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, fmt.Errorf("%s: truncated NPY header", path)
-	}
-	major, minor := pre[6], pre[7]
-	var hlen int64
-	switch major {
-	case 1:
-		var l [2]byte
-		if _, err := io.ReadFull(r, l[:]); err != nil {
-			return nil, fmt.Errorf("%s: truncated NPY header", path)
-		}
-		hlen = int64(binary.LittleEndian.Uint16(l[:]))
-	case 2, 3:
-		var l [4]byte
-		if _, err := io.ReadFull(r, l[:]); err != nil {
-			return nil, fmt.Errorf("%s: truncated NPY header", path)
-		}
-		hlen = int64(binary.LittleEndian.Uint32(l[:]))
-	default:
-		return nil, fmt.Errorf("%s: unsupported NPY format version %d.%d (supported: 1.0, 2.0, 3.0)", path, major, minor)
-	}
-	if hlen > maxHeader {
-		return nil, fmt.Errorf("%s: corrupt NPY header: it claims to be %d bytes long (at most %d expected)", path, hlen, maxHeader)
-	}
-	// Read through a LimitedReader so that a header length beyond the end
-	// of a small file allocates no more than the file holds.
-	var sb strings.Builder
-	n, err := io.Copy(&sb, io.LimitReader(r, hlen))
+	h, off, err := readNPYDict(r, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading NPY header: %v", path, err)
-	}
-	if n < hlen {
-		return nil, fmt.Errorf("%s: truncated NPY header: %d bytes declared, the file ends after %d", path, hlen, n)
-	}
-	off := int64(10)
-	if major > 1 {
-		off = 12
-	}
-	h, err := parseHeaderDict(sb.String())
-	if err != nil {
-		return nil, fmt.Errorf("%s: corrupt NPY header %s: %v", path, abbreviate(sb.String()), err)
+		return nil, err
 	}
 	if h.fortran {
 		return nil, fmt.Errorf("%s: Fortran-order arrays are not supported: save with np.ascontiguousarray (shape %s, dtype %s)", path, dimsString(h.shape), h.descr)
@@ -72,7 +33,59 @@ func parseNPYHeader(r io.Reader, path string) (*array, error) {
 	if err := checkDims(path, h.shape, elem.size); err != nil {
 		return nil, err
 	}
-	return &array{format: "npy", elem: elem, dims: h.shape, dataOff: off + hlen}, nil
+	return &array{format: "npy", elem: elem, dims: h.shape, dataOff: off}, nil
+}
+
+// readNPYDict reads an NPY header up to and including its dict (after the
+// 6 magic bytes, which the caller has checked) and returns the dict and the
+// offset of the body. The dict's keys are parsed but not interpreted, so
+// that a reader of a type the data readers refuse (the Unicode string of a
+// .npz's metadata) can use it too.
+func readNPYDict(r io.Reader, path string) (headerDict, int64, error) {
+	var pre [8]byte
+	if _, err := io.ReadFull(r, pre[:]); err != nil {
+		return headerDict{}, 0, fmt.Errorf("%s: truncated NPY header", path)
+	}
+	major, minor := pre[6], pre[7]
+	var hlen int64
+	switch major {
+	case 1:
+		var l [2]byte
+		if _, err := io.ReadFull(r, l[:]); err != nil {
+			return headerDict{}, 0, fmt.Errorf("%s: truncated NPY header", path)
+		}
+		hlen = int64(binary.LittleEndian.Uint16(l[:]))
+	case 2, 3:
+		var l [4]byte
+		if _, err := io.ReadFull(r, l[:]); err != nil {
+			return headerDict{}, 0, fmt.Errorf("%s: truncated NPY header", path)
+		}
+		hlen = int64(binary.LittleEndian.Uint32(l[:]))
+	default:
+		return headerDict{}, 0, fmt.Errorf("%s: unsupported NPY format version %d.%d (supported: 1.0, 2.0, 3.0)", path, major, minor)
+	}
+	if hlen > maxHeader {
+		return headerDict{}, 0, fmt.Errorf("%s: corrupt NPY header: it claims to be %d bytes long (at most %d expected)", path, hlen, maxHeader)
+	}
+	// Read through a LimitedReader so that a header length beyond the end
+	// of a small file allocates no more than the file holds.
+	var sb strings.Builder
+	n, err := io.Copy(&sb, io.LimitReader(r, hlen))
+	if err != nil {
+		return headerDict{}, 0, fmt.Errorf("%s: reading NPY header: %v", path, err)
+	}
+	if n < hlen {
+		return headerDict{}, 0, fmt.Errorf("%s: truncated NPY header: %d bytes declared, the file ends after %d", path, hlen, n)
+	}
+	off := int64(10)
+	if major > 1 {
+		off = 12
+	}
+	h, err := parseHeaderDict(sb.String())
+	if err != nil {
+		return headerDict{}, 0, fmt.Errorf("%s: corrupt NPY header %s: %v", path, abbreviate(sb.String()), err)
+	}
+	return h, off + hlen, nil
 }
 
 func abbreviate(s string) string {

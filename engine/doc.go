@@ -17,4 +17,12 @@
 //
 // Rows are samples (X is N×D), eigenvalues are descending, and every result
 // says which centering, form, scale and normalisation produced it.
+//
+// Moments can be kept in a moments file (SaveMoments, WriteMoments,
+// MergeMomentsFiles), a NumPy .npz, and read back as a MomentsSource that
+// every analysis needing only the moments accepts in place of the data,
+// with the streaming run's bits: uint8 moments are exact integers,
+// finalized around the data's rounded mean whatever provisional shift the
+// pass took; float files also keep the accumulator around its shift, since
+// the raw float sums cannot give the shifted ones back (see momentsfile.go).
 package engine

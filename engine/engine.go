@@ -170,6 +170,9 @@ func shapeOf(src data.Source) Shape {
 // operation that continues on the same backend), with the engine's chunk
 // size and progress reporting.
 func (e *Engine) MomentsOn(be backend.Backend, src data.Source) (*Moments, error) {
+	if m, ok := heldMoments(src); ok { // a moments file: no pass
+		return m, nil
+	}
 	meta := src.Meta()
 	m, err := NewMoments(meta.D, meta.Columns())
 	if err != nil {

@@ -311,9 +311,23 @@ type Stats struct {
 // of X only: the targets enter the paper's quantities through Yᵀq with q
 // orthogonal to the constant vector when X is centred, which is the same for
 // Y and Y_c, while YYᵀ keeps its uncentred meaning.
+//
+// Integer moments are first re-expressed, exactly, around the rounded mean
+// of all the data (see Reshift): the provisional shift of the first chunk
+// depends on how the data were chunked, split among machines and merged,
+// and the centring below rounds differently around different shifts.
+// Around the data's own rounded mean the result is a function of the data
+// alone — the same bits from any chunk size, merge order, moments file or
+// pipeline — and the residual mean e is at most ½, so n·e·eᵀ is as small
+// as it can be.
 func (m *Moments) Finalize(center bool) (*Stats, error) {
 	if m.N == 0 {
 		return nil, fmt.Errorf("moments: no samples were accumulated")
+	}
+	if m.Integer {
+		if err := m.Reshift(m.roundedMean()); err != nil {
+			return nil, err
+		}
 	}
 	d, c := m.D, m.C
 	n := float64(m.N)
@@ -355,4 +369,88 @@ func (m *Moments) Finalize(center bool) (*Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// MaxExactU8Rows is the most uint8 samples whose moments stay exact: every
+// entry of XᵀX is at most n·255², and the re-expressions between shifts
+// (Reshift, Finalize) add up to four such terms, all of which must stay
+// below 2⁵³ to be exact integers in float64.
+const MaxExactU8Rows = (1 << 53) / (4 * 255 * 255)
+
+// roundedMean is the mean of all the data seen, rounded to integers:
+// Σx = Σ(x−s) + n·s exactly for integer moments.
+func (m *Moments) roundedMean() []float64 {
+	n := float64(m.N)
+	s := make([]float64, m.D)
+	for j := range s {
+		s[j] = math.Round((m.Sx[j] + n*m.Shift[j]) / n)
+	}
+	return s
+}
+
+// Reshift re-expresses the accumulated moments around the shift s instead
+// of m.Shift: with δ = m.Shift − s, x − s = (x − m.Shift) + δ. Integer
+// moments moved to an integral shift stay exact (the Gram and the sums are
+// updated in int64; an entry that would reach 2⁵³ is an error); any other
+// move rounds as Merge does. Moving integer moments to the zero shift gives
+// the raw sums XᵀX, Σx and YᵀX.
+func (m *Moments) Reshift(s []float64) error {
+	if len(s) != m.D {
+		return fmt.Errorf("moments: shift of %d values for D = %d", len(s), m.D)
+	}
+	if m.N == 0 || m.Shift == nil {
+		m.Shift = append([]float64(nil), s...)
+		return nil
+	}
+	d := m.D
+	delta := make([]float64, d)
+	moved := false
+	for j := range delta {
+		delta[j] = m.Shift[j] - s[j]
+		moved = moved || delta[j] != 0
+	}
+	if !moved {
+		return nil
+	}
+	exact := m.Integer && cpu.IntegralShift(s)
+	n := float64(m.N)
+	if exact {
+		const limit = 1 << 53
+		ni := int64(m.N)
+		di := make([]int64, d)
+		sx := make([]int64, d)
+		for j := range di {
+			di[j] = int64(delta[j])
+			sx[j] = int64(m.Sx[j])
+		}
+		for i := 0; i < d; i++ {
+			gi := m.G.Data[i*d : (i+1)*d]
+			for j := i; j < d; j++ {
+				g := int64(gi[j]) + sx[i]*di[j] + di[i]*sx[j] + ni*di[i]*di[j]
+				if g >= limit || g <= -limit {
+					return fmt.Errorf("moments: entry (%d, %d) of the Gram reaches %d ≥ 2⁵³ around the new shift: integer moments of %d samples are no longer exact", i, j, g, m.N)
+				}
+				gi[j] = float64(g)
+			}
+		}
+	} else {
+		for i := 0; i < d; i++ {
+			gi := m.G.Data[i*d : (i+1)*d]
+			for j := i; j < d; j++ {
+				gi[j] += m.Sx[i]*delta[j] + delta[i]*m.Sx[j] + n*delta[i]*delta[j]
+			}
+		}
+	}
+	for k := 0; k < m.C; k++ {
+		mr := m.M.Data[k*d : (k+1)*d]
+		for j := range mr {
+			mr[j] += m.Sy[k] * delta[j]
+		}
+	}
+	for j := range m.Sx {
+		m.Sx[j] += n * delta[j]
+	}
+	m.Shift = append(m.Shift[:0], s...)
+	m.Integer = exact
+	return nil
 }

@@ -59,7 +59,7 @@ principal directions, for every k up to the rank.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAlign(cmd, f) },
 	}
-	f.data = addDataFlags(cmd, "", true)
+	f.data = addDataFlags(cmd, "", true).withMoments(cmd)
 	fl := cmd.Flags()
 	fl.BoolVar(&f.center, "center", false, "remove each feature's mean first")
 	fl.StringVar(&f.form, "form", "gram", "a_j = ‖YYᵀq_j‖² (gram, Eq. 7) or ‖Yᵀq_j‖² (regression)")

@@ -19,6 +19,7 @@ type dataFlags struct {
 	data      string
 	synthetic string
 	labels    string
+	moments   string // a moments file standing in for data and labels (withMoments)
 }
 
 // addDataFlags registers --{prefix}data, --{prefix}labels (when labels is
@@ -39,8 +40,19 @@ func addDataFlags(cmd *cobra.Command, prefix string, labels bool) *dataFlags {
 	return d
 }
 
+// withMoments registers --{prefix}moments, for analyses that need nothing
+// but the data's moments: a file written by reconalign moments then stands
+// in for --data and --labels.
+func (d *dataFlags) withMoments(cmd *cobra.Command) *dataFlags {
+	cmd.Flags().StringVar(&d.moments, d.prefix+"moments", "", "a moments file (reconalign moments) instead of --"+d.prefix+"data and --"+d.prefix+"labels")
+	return d
+}
+
 // name is what the dataset is called in reports.
 func (d *dataFlags) name() string {
+	if d.moments != "" {
+		return d.moments
+	}
 	if d.synthetic != "" {
 		return "synthetic:" + d.synthetic
 	}
@@ -52,18 +64,24 @@ func (d *dataFlags) inputs() []string {
 	if d.synthetic != "" {
 		return nil
 	}
-	return []string{d.data, d.labels}
+	return []string{d.data, d.labels, d.moments}
 }
 
 // given reports whether the dataset was named at all.
-func (d *dataFlags) given() bool { return d.data != "" || d.synthetic != "" }
+func (d *dataFlags) given() bool { return d.data != "" || d.synthetic != "" || d.moments != "" }
 
 // hasLabels reports whether the dataset comes with labels.
-func (d *dataFlags) hasLabels() bool { return d.labels != "" || d.synthetic != "" }
+// (A moments file is taken at its word here; one without labels fails in
+// the analysis that needs them, with the file's name.)
+func (d *dataFlags) hasLabels() bool { return d.labels != "" || d.synthetic != "" || d.moments != "" }
 
 // open opens the dataset the flags name.
 func (d *dataFlags) open(cmd *cobra.Command) (data.Source, error) {
 	switch {
+	case d.moments != "" && (d.data != "" || d.synthetic != "" || d.labels != ""):
+		return nil, fmt.Errorf("--%smoments stands in for the data and labels: give it alone, or the data without it", d.prefix)
+	case d.moments != "":
+		return engine.OpenMoments(d.moments)
 	case d.data != "" && d.synthetic != "":
 		return nil, fmt.Errorf("give --%sdata or --%ssynthetic, not both", d.prefix, d.prefix)
 	case d.synthetic != "":
@@ -76,6 +94,9 @@ func (d *dataFlags) open(cmd *cobra.Command) (data.Source, error) {
 		}
 		return g, nil
 	case d.data == "":
+		if cmd.Flags().Lookup(d.prefix+"moments") != nil {
+			return nil, fmt.Errorf("%s needs --%sdata (or --%ssynthetic, or --%smoments)", cmd.CommandPath(), d.prefix, d.prefix, d.prefix)
+		}
 		return nil, fmt.Errorf("%s needs --%sdata (or --%ssynthetic)", cmd.CommandPath(), d.prefix, d.prefix)
 	}
 	layout, _ := cmd.Flags().GetString("layout")

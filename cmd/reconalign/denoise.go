@@ -92,7 +92,7 @@ patches 1x1, 2x2 and 4x4, centred data, the "norm" scale.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDenoise(cmd, f) },
 	}
-	f.data = addDataFlags(cmd, "", true)
+	f.data = addDataFlags(cmd, "", true).withMoments(cmd)
 	fig7 := closedform.Figure7Text()
 	fl := cmd.Flags()
 	fl.StringVar(&f.grid.Noises, "noise", fig7.Noises, "noise models: "+joinKinds())

@@ -32,7 +32,7 @@ the numerical rank (or --top).`,
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runEigh(cmd, f) },
 	}
-	f.data = addDataFlags(cmd, "", false)
+	f.data = addDataFlags(cmd, "", false).withMoments(cmd)
 	fl := cmd.Flags()
 	fl.BoolVar(&f.center, "center", false, "remove each feature's mean first")
 	fl.IntVar(&f.top, "top", 0, "keep only the top K pairs (0: all above the tolerance)")

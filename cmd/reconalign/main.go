@@ -35,7 +35,7 @@ denoising autoencoder optima, top/bottom subspace projections and linear probes.
 func init() {
 	addGlobalFlags(rootCmd)
 	rootCmd.AddCommand(newAlignCmd(), newEighCmd(), newRSVDCmd(), newDenoiseCmd(), newSolveCmd(),
-		newProjectCmd(), newProbeCmd(), newDevicesCmd(), newPlotCmd(), newBenchCmd())
+		newProjectCmd(), newProbeCmd(), newDevicesCmd(), newPlotCmd(), newMomentsCmd(), newBenchCmd())
 }
 
 var cpuProfile string

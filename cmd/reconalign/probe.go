@@ -51,7 +51,7 @@ The ridge is added to the summed centred Gram (Gx_c + ridge·I), not divided by 
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
-	f.train = addDataFlags(cmd, "train-", true)
+	f.train = addDataFlags(cmd, "train-", true).withMoments(cmd)
 	f.test = addDataFlags(cmd, "test-", true)
 	fl := cmd.Flags()
 	fl.Float64Var(&f.ridge, "ridge", 0, "ridge added to the centred Gram (0: minimum-norm least squares)")

@@ -62,7 +62,7 @@ With --route auto the N×N Gram is used when N < D and the data fit in memory
 		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runSolve(cmd, f) },
 	}
-	f.data = addDataFlags(cmd, "", true)
+	f.data = addDataFlags(cmd, "", true).withMoments(cmd)
 	fl := cmd.Flags()
 	fl.IntVar(&f.k, "k", 0, "embedding dimension K (1 ≤ K ≤ rank)")
 	fl.StringVar(&f.lambdas, "lambda", "0,0.1,1,10", "weights λ of the reconstruction term, a list or linspace(a,b,n)")
