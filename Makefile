@@ -74,7 +74,9 @@ test: deps
 
 test-go:
 	CGO_ENABLED=0 $(GO) build ./...
+	GOARCH=arm64 $(GO) build ./...
 	$(GO) test $(TAGS) -count=1 ./...
+	$(GO) test -tags purego -count=1 ./kernels/cpu/ ./backend/gonum/
 
 # Each parser's fuzz target, briefly: it must never panic or hang. The budget
 # is a count of inputs, not a duration: Go's fuzzer fails a time-boxed run
