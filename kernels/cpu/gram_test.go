@@ -164,6 +164,10 @@ func TestGemmMatchesNaive(t *testing.T) {
 }
 
 func TestRotMatchesScalar(t *testing.T) {
+	withF64Paths(t, testRotMatchesScalar)
+}
+
+func testRotMatchesScalar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, n := range []int{0, 1, 3, 4, 5, 17, 64} {
 		x, y := make([]float64, n), make([]float64, n)
@@ -186,6 +190,10 @@ func TestRotMatchesScalar(t *testing.T) {
 }
 
 func TestRotSweepMatchesRot(t *testing.T) {
+	withF64Paths(t, testRotSweepMatchesRot)
+}
+
+func testRotSweepMatchesRot(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	const ld, rows = 45, 30
 	for _, tc := range []struct{ lo, count, k0, k1 int }{{0, 29, 0, 45}, {3, 10, 5, 37}, {7, 1, 0, 16}, {2, 0, 0, 45}, {0, 5, 40, 45}} {

@@ -157,3 +157,45 @@ func TestAddBytes(t *testing.T) {
 		}
 	})
 }
+
+// TestPackU8PathsAgree: the assembly packers and packU8Go write the same
+// words and column sums.
+func TestPackU8PathsAgree(t *testing.T) {
+	const kq, ldx, astrip = 37, 21, 400
+	rng := rand.New(rand.NewPCG(6, 6))
+	x := make([]uint8, 4*kq*ldx)
+	for i := range x {
+		x[i] = uint8(rng.IntN(256))
+	}
+	type out struct {
+		q, a []uint32
+		sums []int32
+	}
+	var want *out
+	withU8Paths(t, func(t *testing.T) {
+		o := out{make([]uint32, kq*u8NR), make([]uint32, astrip+kq*u8MR), make([]int32, 16)}
+		for i := range o.sums {
+			o.sums[i] = int32(i) // sums accumulate
+		}
+		packU8(kq, x, ldx, o.q, o.a, astrip, o.sums)
+		if want == nil {
+			want = &o
+			return
+		}
+		for i := range o.q {
+			if o.q[i] != want.q[i] {
+				t.Fatalf("q[%d] = %#x, first path %#x", i, o.q[i], want.q[i])
+			}
+		}
+		for i := range o.a {
+			if o.a[i] != want.a[i] {
+				t.Fatalf("a[%d] = %#x, first path %#x", i, o.a[i], want.a[i])
+			}
+		}
+		for i := range o.sums {
+			if o.sums[i] != want.sums[i] {
+				t.Fatalf("sums[%d] = %d, first path %d", i, o.sums[i], want.sums[i])
+			}
+		}
+	})
+}
