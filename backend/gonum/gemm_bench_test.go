@@ -16,8 +16,13 @@ import (
 // backend and, when the build has it (-tags openblas), on the openblas one,
 // alternating rounds of the two (gonum, openblas, gonum, …) so that the rates
 // they report share the state of a busy machine; the ratio of neighbouring
-// pairs is the comparison. Rounds: -benchtime bounds each; -count repeats
-// the whole series.
+// pairs is the comparison (-benchtime bounds each round).
+//
+// OpenBLAS chooses its kernels by CPU model, and a release older than the
+// CPU takes a generic one: Debian's 0.3.21 runs Intel model 207 (Emerald
+// Rapids) with its Prescott (SSE3) kernels at a sixth of its speed. Set
+// OPENBLAS_CORETYPE=SkylakeX there; the logged library string names the
+// kernel in use.
 func BenchmarkDgemm(b *testing.B) {
 	const rounds = 3
 	bes := []backend.Backend{gonum.New(0)}
