@@ -98,6 +98,25 @@ func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General
 	return nil
 }
 
+// Syr2k is the symmetric rank-2k update c = alpha·(op(x)·op(y)ᵀ +
+// op(y)·op(x)ᵀ) + beta·c on the upper triangle of the square c, op(x) = x
+// (n×k) or xᵀ (x is k×n) when tA is blas.Trans; entries below the diagonal
+// are neither read nor written. It is not part of backend.Backend: blocked
+// symmetric reductions find it by type assertion and otherwise make two Gemm
+// calls. It runs at GEMM speed as one product of inner dimension 2k
+// (cpu.Gram.Syr2k).
+func (b *Backend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+	n, k := x.Rows, x.Cols
+	if tA != blas.NoTrans {
+		n, k = k, n
+	}
+	if y.Rows != x.Rows || y.Cols != x.Cols || c.Rows != n || c.Cols != n {
+		panic(fmt.Sprintf("gonum: Syr2k of x %d×%d and y %d×%d into c %d×%d", x.Rows, x.Cols, y.Rows, y.Cols, c.Rows, c.Cols))
+	}
+	b.gram.Syr2k(tA != blas.NoTrans, n, k, alpha, x.Data, x.Stride, y.Data, y.Stride, beta, c.Data, c.Stride, b.threads)
+	return nil
+}
+
 func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
 	n := checkSquare("SymEig", a, a.Rows)
 	w := make([]float64, n)
