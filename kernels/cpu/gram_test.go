@@ -24,16 +24,7 @@ func naive(n, d int, x []float64, ldx int) []float64 {
 // withF64Paths runs f with every float64 kernel path this CPU can run: the
 // assembly ones it has and the portable one.
 func withF64Paths(t *testing.T, f func(t *testing.T)) {
-	saved := f64Path
-	defer func() { f64Path = saved }()
-	for _, k := range []f64Kind{f64AVX512, f64AVX2, f64Go} {
-		if k > saved {
-			t.Logf("%v: not on this CPU", k)
-			continue
-		}
-		f64Path = k
-		t.Run(k.String(), f)
-	}
+	withPaths(t, &f64Path, []f64Kind{f64AVX512, f64AVX2, f64Go}, f)
 }
 
 func TestGramUpperMatchesNaive(t *testing.T) {

@@ -26,17 +26,26 @@ func naiveU8(n, d int, x []uint8, ldx int, shift []float64) []int64 {
 	return g
 }
 
-// withU8Paths runs f with every inner-loop implementation this CPU can run:
-// the assembly ones it has and the portable one.
+// withU8Paths runs f with every inner-loop implementation of the uint8
+// Gram this CPU can run: the assembly ones it has and the portable one.
 func withU8Paths(t *testing.T, f func(t *testing.T)) {
-	saved := u8Path
-	defer func() { u8Path = saved }()
-	for _, k := range []u8Kind{u8VNNI, u8AVX2, u8Go} {
+	withPaths(t, &u8Path, []u8Kind{u8VNNI, u8AVX2, u8Go}, f)
+}
+
+// withPaths runs f as a subtest with *path set to each of kinds (best
+// first) that is no better than what this CPU has, then restores it.
+func withPaths[K interface {
+	~int
+	String() string
+}](t *testing.T, path *K, kinds []K, f func(t *testing.T)) {
+	saved := *path
+	defer func() { *path = saved }()
+	for _, k := range kinds {
 		if k > saved {
 			t.Logf("%v: not on this CPU", k)
 			continue
 		}
-		u8Path = k
+		*path = k
 		t.Run(k.String(), f)
 	}
 }
