@@ -10,9 +10,6 @@ import "fmt"
 const (
 	mr = 8
 	nr = 24
-)
-
-var (
 	kc = 128
 	// tileM × tileN are the c tiles handed to workers (multiples of mr and nr).
 	tileM = 192

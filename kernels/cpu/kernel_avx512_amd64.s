@@ -10,7 +10,7 @@
 	VFMADD231PD  Z25, t, c1; \
 	VFMADD231PD  Z26, t, c2
 
-// func kernel8x24AVX512(k int, a, b, c *float64, ldc int)
+// func kernel8x24AVX512(k int, a, b, c *float64, ldc int, pf *float64)
 //
 // c[r][0:24] += Σ_p a[p·8+r] · b[p·24 : p·24+24] for r = 0..7, with a and b
 // the packed strips (a: eight values a step, b: 24) and c row-major with
@@ -18,14 +18,18 @@
 // Z24..Z26 the step's 24 values of b, Z27 and Z28 alternate as the
 // broadcast of a[p·8+r]. Each sum runs p = 0, 1, … in order, one rounding
 // a step (FMA), then adds into c once: the same arithmetic as the AVX2
-// kernel, so both give bitwise the same result.
-TEXT ·kernel8x24AVX512(SB), NOSPLIT, $0-40
+// kernel, so both give bitwise the same result. Every step also asks for
+// the line at pf + 16·p to be brought into L2 (PREFETCHT1: a line every
+// four steps, k/4 lines in all), the caller's data for what comes next;
+// a prefetch never faults, wherever pf points.
+TEXT ·kernel8x24AVX512(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $3, R8
+	MOVQ pf+40(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -54,6 +58,7 @@ TEXT ·kernel8x24AVX512(SB), NOSPLIT, $0-40
 	JE     store
 
 loop:
+	PREFETCHT1 (R9)
 	VMOVUPD (DI), Z24
 	VMOVUPD 64(DI), Z25
 	VMOVUPD 128(DI), Z26
@@ -67,6 +72,7 @@ loop:
 	FMA3(56, Z28, Z21, Z22, Z23)
 	ADDQ    $64, SI
 	ADDQ    $192, DI
+	ADDQ    $16, R9
 	DECQ    CX
 	JNE     loop
 
@@ -127,18 +133,4 @@ store:
 	VADDPD  128(DX), Z23, Z23
 	VMOVUPD Z23, 128(DX)
 	VZEROUPPER
-	RET
-
-// func prefetchL2(p *float64, lines int)
-TEXT ·prefetchL2(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	MOVQ lines+8(FP), CX
-	TESTQ CX, CX
-	JE   pfdone
-pfloop:
-	PREFETCHT1 (SI)
-	ADDQ $64, SI
-	DECQ CX
-	JNE  pfloop
-pfdone:
 	RET

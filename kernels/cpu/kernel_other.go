@@ -10,7 +10,7 @@ var (
 	u8Path  = u8Go
 )
 
-func kernel(k int, a, b, c []float64, ldc int) { kernelGo(k, a, b, c, ldc) }
+func kernel(k int, a, b, c []float64, ldc int, pf []float64) { kernelGo(k, a, b, c, ldc) }
 
 func rot(x, y []float64, c, s float64) { rotGo(x, y, c, s) }
 
@@ -23,5 +23,3 @@ func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32)
 }
 
 func addBytes(acc []int32, x []uint8) { addBytesGo(acc, x) }
-
-func prefetch(x []float64) {}
