@@ -78,8 +78,10 @@ test: deps
 RACE_TESTS := Shared|Fallback|Routing|Moments|Merge|MonteCarlo
 test-go:
 	CGO_ENABLED=0 $(GO) build ./...
+	GOARCH=arm64 $(GO) build ./...
 	$(GO) test $(TAGS) -count=1 ./...
 	$(GO) test $(TAGS) -race -count=1 -short -run '$(RACE_TESTS)' ./engine ./closedform
+	$(GO) test -tags purego -count=1 ./kernels/cpu/ ./backend/gonum/
 
 # The Beam pipeline (its own module under beam/, so that the core never
 # pulls Beam's dependencies): vet, then its tests on the in-process Prism

@@ -2,82 +2,255 @@ package cpu
 
 import (
 	"runtime"
-	"sync"
+	"sync/atomic"
 )
+
+// The float64 products — GEMM, the Gram, SYRK and SYR2K — share one driver.
+//
+// Both factors are packed once, in parallel, into strips that the
+// micro-kernel reads sequentially: the left factor op(A) (m×K) as strips of
+// mr rows, the right factor op(B) (K×n) as strips of nr columns, each
+// zero-padded to whole micro-tiles. K is cut into blocks of kb ≤ kc steps
+// (all of one length but for a shorter last one, fixed by K alone), and each
+// K-block of a factor is one contiguous panel, strip after strip
+// (packFactor), so that a tile's part of it is one sequential stream for the
+// prefetchers and the TLB. A factor may be the concatenation of two matrices
+// along K: that is how SYR2K's A·Bᵀ + B·Aᵀ becomes the single product
+// [A B]·[B A]ᵀ.
+//
+// c is cut into tiles of tileM × tileN, handed to the workers one at a time.
+// A tile sums into the worker's scratch copy acc K-block by K-block, each
+// micro-tile's steps in order, so every entry of c sums in an order that
+// depends only on the shapes, never on the number of workers. The finished
+// tile is combined with c once: c = alpha·acc + beta·c (beta = 0: c is not
+// read).
+//
+// Cache blocking, on AVX-512 machines with a 48 KB L1 and 2 MB L2 a core
+// (Sapphire Rapids): within a K-block one right strip (kb·nr values, 24 KB)
+// stays in L1 while the tile's left strips (kb·mr values, 8 KB each) stream
+// past it from L2 — a third of the L2 traffic of the opposite order. The
+// tile's two panels (2 × 192 KB) and acc (288 KB) stay in L2. kc = 128 keeps
+// the right strip and the streams within L1; measured, kc = 256 loses
+// 10–20%.
+
+// product is one call of the driver: c ← alpha·L·R + beta·c, with L = op(A)
+// (m×K) and R = op(B) (K×n) given as lists of pieces along K.
+type product struct {
+	m, n        int
+	left, right []piece
+	alpha, beta float64
+	c           []float64
+	ldc         int
+	upper       bool // square c; only entries with row ≤ column are read or written
+}
+
+// piece is a K-range of one factor: element (i, p) of the factor — i along
+// its strips (rows of L, columns of R), p along K — for p in [0, k) is
+// x[i·ld + p] when byRows (the strips run across x's rows), x[p·ld + i]
+// otherwise (the strips are contiguous in x's rows).
+type piece struct {
+	x      []float64
+	ld     int
+	byRows bool
+	k      int
+}
 
 // Gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices: op(a)
 // is m×k (a itself is k×m when transA), op(b) is k×n (n×k when transB), c is
-// m×n with row stride ldc. Both factors are packed once into the strips the
-// micro-kernel reads, then c's tiles are computed by up to workers
-// goroutines, each tile summing in a fixed order. With beta = 0, c is not
-// read (NaNs in it do not propagate).
+// m×n with row stride ldc, computed by up to workers goroutines (0:
+// GOMAXPROCS) with a result that does not depend on their number. With
+// beta = 0, c is not read (NaNs in it do not propagate); with k = 0 or
+// alpha = 0, a and b are not read and c = beta·c.
 func (g *Gram) Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, workers int) {
+	g.run(product{
+		m: m, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc,
+		left:  []piece{{a, lda, !transA, k}},
+		right: []piece{{b, ldb, transB, k}},
+	}, workers)
+}
+
+// Syrk computes c = alpha·op(a)·op(a)ᵀ + beta·c on the upper triangle
+// (i ≤ j) of the n×n matrix c (row stride ldc): op(a) is a (n×k) or, when
+// trans, aᵀ (a is k×n). Entries below the diagonal are neither read nor
+// written. Workers and the special values of alpha, beta and k are as for
+// Gemm.
+func (g *Gram) Syrk(trans bool, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int, workers int) {
+	g.run(product{
+		m: n, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc, upper: true,
+		left:  []piece{{a, lda, !trans, k}},
+		right: []piece{{a, lda, !trans, k}},
+	}, workers)
+}
+
+// Syr2k computes the symmetric rank-2k update
+//
+//	c = alpha·(op(a)·op(b)ᵀ + op(b)·op(a)ᵀ) + beta·c
+//
+// on the upper triangle of the n×n matrix c, where op(x) is x (n×k) or,
+// when trans, xᵀ (x is k×n): with alpha = −1, beta = 1 and trans false it is
+// the update c ← c − A·Bᵀ − B·Aᵀ of a blocked tridiagonal or band
+// reduction. It runs as the single product [op(a) op(b)]·[op(b) op(a)]ᵀ of
+// inner dimension 2k, at GEMM speed. Entries below the diagonal are neither
+// read nor written; workers and special values are as for Gemm.
+func (g *Gram) Syr2k(trans bool, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, workers int) {
+	g.run(product{
+		m: n, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc, upper: true,
+		left:  []piece{{a, lda, !trans, k}, {b, ldb, !trans, k}},
+		right: []piece{{b, ldb, !trans, k}, {a, lda, !trans, k}},
+	}, workers)
+}
+
+// run packs both factors and computes c's tiles.
+func (g *Gram) run(pr product, workers int) {
+	m, n := pr.m, pr.n
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || alpha == 0 {
-		Scale(c, ldc, m, n, beta)
+	k := 0
+	for _, p := range pr.left {
+		k += p.k
+	}
+	if k == 0 || pr.alpha == 0 {
+		if pr.upper {
+			scaleUpper(pr.c, pr.ldc, n, pr.beta)
+		} else {
+			Scale(pr.c, pr.ldc, m, n, pr.beta)
+		}
 		return
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	pm := (m + mr - 1) / mr * mr
-	pn := (n + nr - 1) / nr * nr
-	if cap(g.a) < pm*k {
-		g.a = make([]float64, pm*k)
+	sa, sb := (m+mr-1)/mr, (n+nr-1)/nr // strips
+	if cap(g.a) < sa*mr*k {
+		g.a = make([]float64, sa*mr*k)
 	}
-	if cap(g.b) < pn*k {
-		g.b = make([]float64, pn*k)
+	if cap(g.b) < sb*nr*k {
+		g.b = make([]float64, sb*nr*k)
 	}
-	ap, bp := g.a[:pm*k], g.b[:pn*k]
-	// op(a)[i][p] is a[p][i] when transposed: its strips of mr columns are
-	// contiguous in a's rows, as for the Gram; otherwise they are gathered.
-	if transA {
-		pack4(ap, a, lda, k, m)
-	} else {
-		packRows(ap, a, lda, m, k, mr)
-	}
-	if transB {
-		packRows(bp, b, ldb, n, k, nr)
-	} else {
-		pack8(bp, b, ldb, k, n)
-	}
-	ti, tj := (m+tile-1)/tile, (n+tile-1)/tile
-	jobs := make(chan [2]int, ti*tj)
+	a, b := g.a[:sa*mr*k], g.b[:sb*nr*k]
+	nb := (k + kc - 1) / kc
+	kb := (k + nb - 1) / nb // K-blocks of equal length, but for a shorter last one
+	parallel(min(workers, sa+sb), func(w int) {
+		nw := min(workers, sa+sb)
+		packFactor(a, mr, k, kb, m, pr.left, sa*w/nw, sa*(w+1)/nw)
+		packFactor(b, nr, k, kb, n, pr.right, sb*w/nw, sb*(w+1)/nw)
+	})
+
+	ti, tj := (m+tileM-1)/tileM, (n+tileN-1)/tileN
+	var jobs [][2]int
 	for i := 0; i < ti; i++ {
 		for j := 0; j < tj; j++ {
-			jobs <- [2]int{i, j}
+			// Upper: tiles with an entry on or above the diagonal.
+			if !pr.upper || i*tileM < min((j+1)*tileN, n) {
+				jobs = append(jobs, [2]int{i, j})
+			}
 		}
 	}
-	close(jobs)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, ti*tj); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			acc := make([]float64, accRows*accStride)
-			for jb := range jobs {
-				i0, j0 := jb[0]*tile, jb[1]*tile
-				i1, j1 := min(i0+tile, m), min(j0+tile, n)
-				acc = accumulate(acc, ap, bp, k, i0, i1, j0, j1, false)
-				for r := 0; r < i1-i0; r++ {
-					row := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j1]
-					src := acc[r*accStride : r*accStride+j1-j0]
-					if beta == 0 {
-						for q, v := range src {
-							row[q] = alpha * v
-						}
-					} else {
-						for q, v := range src {
-							row[q] = alpha*v + beta*row[q]
-						}
-					}
-				}
-			}
-		}()
+	var claimed atomic.Int64
+	claim := func() (span, bool) {
+		q := int(claimed.Add(1) - 1)
+		if q >= len(jobs) {
+			return span{}, false
+		}
+		i0, j0 := jobs[q][0]*tileM, jobs[q][1]*tileN
+		return span{i0, min(i0+tileM, m), j0, min(j0+tileN, n)}, true
 	}
-	wg.Wait()
+	parallel(min(workers, len(jobs)), func(int) {
+		acc := make([]float64, tileM*tileN)
+		// Each worker claims its next tile before it computes the current
+		// one, so that the last K-block can fetch the next tile's first.
+		cur, ok := claim()
+		for ok {
+			next, more := claim()
+			accumulate(acc, a, b, k, kb, cur, next, more, pr.upper)
+			for i := cur.i0; i < cur.i1; i++ {
+				start := cur.j0
+				if pr.upper {
+					start = max(start, i)
+				}
+				if start >= cur.j1 {
+					continue
+				}
+				row := pr.c[i*pr.ldc+start : i*pr.ldc+cur.j1]
+				src := acc[(i-cur.i0)*tileN+start-cur.j0 : (i-cur.i0)*tileN+cur.j1-cur.j0]
+				combine(row, src, pr.alpha, pr.beta)
+			}
+			cur, ok = next, more
+		}
+	})
+}
+
+// span is a tile of c: rows i0..i1, columns j0..j1.
+type span struct{ i0, i1, j0, j1 int }
+
+// combine sets row = alpha·src + beta·row, not reading row when beta = 0.
+func combine(row, src []float64, alpha, beta float64) {
+	src = src[:len(row)]
+	if beta == 0 {
+		for q, v := range src {
+			row[q] = alpha * v
+		}
+		return
+	}
+	for q, v := range src {
+		row[q] = alpha*v + beta*row[q]
+	}
+}
+
+// accumulate computes the tile sp of L·R into acc (row stride tileN) from
+// the packed strips a (mr rows each) and b (nr columns each), K-block by
+// K-block (kb long, the last one possibly shorter). Each right strip's
+// K-block stays in L1 while the tile's left strips stream past it. With
+// upper, micro-tiles wholly below the diagonal are left out: their entries
+// are never kept.
+//
+// Meanwhile the kernel fetches into L2 what comes next — the tile's next
+// K-block, or after the last one the first of the tile next (when more) —
+// a line every four steps of each call. Measured on one core of a loaded
+// 2-core machine, this took the 1,536² product from 50 to 62 GFLOP/s: the
+// hardware prefetchers alone leave the first pass over each panel waiting
+// on L3.
+func accumulate(acc, a, b []float64, k, kb int, sp, next span, more, upper bool) {
+	pi := (sp.i1 - sp.i0 + mr - 1) / mr * mr
+	pj := (sp.j1 - sp.j0 + nr - 1) / nr * nr
+	clear(acc[:pi*tileN])
+	for p0 := 0; p0 < k; p0 += kb {
+		kk := min(kb, k-p0)
+		pa, pb := panels(a, b, k, kb, p0, sp)
+		var ahead [2][]float64
+		switch {
+		case p0+kk < k:
+			ahead[0], ahead[1] = panels(a, b, k, kb, p0+kk, sp)
+		case more:
+			ahead[0], ahead[1] = panels(a, b, k, kb, 0, next)
+		}
+		for t := 0; t < pj; t += nr {
+			bp := pb[t*kk : (t+nr)*kk]
+			for s := 0; s < pi; s += mr {
+				if upper && sp.j0+t+nr <= sp.i0+s {
+					break
+				}
+				ap := pa[s*kk : (s+mr)*kk]
+				if len(ahead[0]) == 0 {
+					ahead[0], ahead[1] = ahead[1], nil
+				}
+				pf := ahead[0] // empty when all is fetched
+				ahead[0] = ahead[0][min(2*kk, len(ahead[0])):]
+				kernel(kk, ap, bp, acc[s*tileN+t:], tileN, pf)
+			}
+		}
+	}
+}
+
+// panels returns the parts of K-block p0 of the packed factors that the
+// tile sp reads: its left strips and its right strips, each run contiguous.
+func panels(a, b []float64, k, kb, p0 int, sp span) (pa, pb []float64) {
+	kk := min(kb, k-p0)
+	la, lb := len(a)/k, len(b)/k // padded extents: S·mr and S·nr
+	pi := (sp.i1 - sp.i0 + mr - 1) / mr * mr
+	pj := (sp.j1 - sp.j0 + nr - 1) / nr * nr
+	return a[p0*la+sp.i0*kk : p0*la+(sp.i0+pi)*kk], b[p0*lb+sp.j0*kk : p0*lb+(sp.j0+pj)*kk]
 }
 
 // Scale sets the m×n matrix c (row stride ldc) to beta·c with BLAS
@@ -85,35 +258,25 @@ func (g *Gram) Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64
 // nothing to multiply (k = 0 or alpha = 0) leaves.
 func Scale(c []float64, ldc, m, n int, beta float64) {
 	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		for q := range row {
-			if beta == 0 {
-				row[q] = 0
-			} else {
-				row[q] *= beta
-			}
-		}
+		scaleRow(c[i*ldc:i*ldc+n], beta)
 	}
 }
 
-// packRows lays the rows of x (rows × k, row stride ldx) out as strips of
-// `width` rows, transposed: dst[s·k + p·width + r] = x[s+r][p], zero-padding
-// the last strip. It is the packing of a factor whose strips run across its
-// storage rows.
-func packRows(dst, x []float64, ldx, rows, k, width int) {
-	for s := 0; s < rows; s += width {
-		strip := dst[s*k : s*k+k*width]
-		for r := 0; r < width; r++ {
-			if s+r >= rows {
-				for p := 0; p < k; p++ {
-					strip[p*width+r] = 0
-				}
-				continue
-			}
-			src := x[(s+r)*ldx : (s+r)*ldx+k]
-			for p, v := range src {
-				strip[p*width+r] = v
-			}
+// scaleUpper is Scale on the upper triangle of the n×n matrix c.
+func scaleUpper(c []float64, ldc, n int, beta float64) {
+	for i := 0; i < n; i++ {
+		scaleRow(c[i*ldc+i:i*ldc+n], beta)
+	}
+}
+
+func scaleRow(row []float64, beta float64) {
+	switch beta {
+	case 0:
+		clear(row)
+	case 1:
+	default:
+		for q := range row {
+			row[q] *= beta
 		}
 	}
 }

@@ -21,14 +21,15 @@ func naive(n, d int, x []float64, ldx int) []float64 {
 	return g
 }
 
+// withF64Paths runs f with every float64 kernel path this CPU can run: the
+// assembly ones it has and the portable one.
+func withF64Paths(t *testing.T, f func(t *testing.T)) {
+	withPaths(t, &f64Path, []f64Kind{f64AVX512, f64AVX2, f64Go}, f)
+}
+
 func TestGramUpperMatchesNaive(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	for _, asm := range []bool{true, false} {
-		if asm && !hasAVX2FMA {
-			continue
-		}
-		saved := hasAVX2FMA
-		hasAVX2FMA = asm
+	withF64Paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 1))
 		for _, sz := range [][2]int{{1, 1}, {3, 5}, {257, 7}, {300, 129}, {513, 130}, {40, 260}} {
 			n, d := sz[0], sz[1]
 			ldx := d + 3 // padded stride
@@ -47,11 +48,10 @@ func TestGramUpperMatchesNaive(t *testing.T) {
 				}
 				GramUpper(n, d, x, ldx, c, ldc, workers)
 				want := naive(n, d, x, ldx)
-				checkUpperPlus(t, fmt.Sprintf("asm=%v %dx%d workers=%d", asm, n, d, workers), c, ldc, d, func(i, j int) float64 { return want[i*d+j] })
+				checkUpperPlus(t, fmt.Sprintf("%dx%d workers=%d", n, d, workers), c, ldc, d, func(i, j int) float64 { return want[i*d+j] })
 			}
 		}
-		hasAVX2FMA = saved
-	}
+	})
 }
 
 // checkUpperPlus checks that c (d×d, row stride ldc), set to -1 before a
@@ -93,13 +93,8 @@ func BenchmarkGramUpper(b *testing.B) {
 }
 
 func TestGemmMatchesNaive(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2, 2))
-	for _, asm := range []bool{true, false} {
-		if asm && !hasAVX2FMA {
-			continue
-		}
-		saved := hasAVX2FMA
-		hasAVX2FMA = asm
+	withF64Paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(2, 2))
 		for _, sz := range [][3]int{{1, 1, 1}, {5, 3, 7}, {130, 9, 300}, {7, 257, 129}, {64, 64, 0}, {300, 140, 513}} {
 			m, n, k := sz[0], sz[1], sz[2]
 			for _, tA := range []bool{false, true} {
@@ -150,17 +145,20 @@ func TestGemmMatchesNaive(t *testing.T) {
 					g.Gemm(tA, tB, m, n, k, 2, a, lda, b, ldb, -3, c, ldc, 3)
 					for i := range c {
 						if c[i] != want[i] {
-							t.Fatalf("asm=%v %dx%dx%d tA=%v tB=%v: c[%d] = %g, want %g", asm, m, n, k, tA, tB, i, c[i], want[i])
+							t.Fatalf("%dx%dx%d tA=%v tB=%v: c[%d] = %g, want %g", m, n, k, tA, tB, i, c[i], want[i])
 						}
 					}
 				}
 			}
 		}
-		hasAVX2FMA = saved
-	}
+	})
 }
 
 func TestRotMatchesScalar(t *testing.T) {
+	withF64Paths(t, testRotMatchesScalar)
+}
+
+func testRotMatchesScalar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, n := range []int{0, 1, 3, 4, 5, 17, 64} {
 		x, y := make([]float64, n), make([]float64, n)
@@ -183,6 +181,10 @@ func TestRotMatchesScalar(t *testing.T) {
 }
 
 func TestRotSweepMatchesRot(t *testing.T) {
+	withF64Paths(t, testRotSweepMatchesRot)
+}
+
+func testRotSweepMatchesRot(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	const ld, rows = 45, 30
 	for _, tc := range []struct{ lo, count, k0, k1 int }{{0, 29, 0, 45}, {3, 10, 5, 37}, {7, 1, 0, 16}, {2, 0, 0, 45}, {0, 5, 40, 45}} {

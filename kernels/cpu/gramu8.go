@@ -202,12 +202,13 @@ func flushU8(p []int32, ld int, s, sh []int64, n int64, j0, j1 int, c []float64,
 }
 
 // packQuads packs quads lo..hi of x into the strips of q and a (see the
-// layout above) and adds their column sums into s. Whole quads of whole 16-column groups go to the
-// assembly packer when the CPU has one; packU8Tail does the rest.
+// layout above) and adds their column sums into s: whole quads of whole
+// 16-column groups through packU8 (assembly where the CPU has it), the rest
+// through packU8Tail.
 func packQuads(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi int, s []int32) {
 	full := max(lo, min(hi, n/4))
 	j0 := 0
-	if u8Path != u8Go && full > lo {
+	if full > lo {
 		j0 = d / 16 * 16
 		for j := 0; j < j0; j += 16 {
 			packU8(full-lo, x[4*lo*ldx+j:], ldx, q[j/u8NR*u8NR*nq+lo*u8NR+j%u8NR:], a[j*nq+lo*u8MR:], u8MR*nq, s[j:j+16])
@@ -215,6 +216,33 @@ func packQuads(q, a []uint32, x []uint8, ldx, n, d, nq, lo, hi int, s []int32) {
 	}
 	packU8Tail(q, a, x, ldx, n, d, nq, lo, full, j0, s)
 	packU8Tail(q, a, x, ldx, n, d, nq, full, hi, 0, s)
+}
+
+// packU8Go is the portable packU8: sixteen columns of kq whole quads (rows
+// 4p..4p+3 of x, row stride ldx bytes) become one uint32 a column and
+// quad, its four rows as bytes, written to q[p·u8NR + j] and, XOR
+// 0x80808080, to the left strips a[p·u8MR + j] (j < 8) and a[astrip + p·u8MR
+// + j − 8]; the column sums are added to sums[0:16].
+func packU8Go(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
+	sums = sums[:16]
+	for p := 0; p < kq; p++ {
+		r0 := x[4*p*ldx : 4*p*ldx+16]
+		r1 := x[(4*p+1)*ldx : (4*p+1)*ldx+16]
+		r2 := x[(4*p+2)*ldx : (4*p+2)*ldx+16]
+		r3 := x[(4*p+3)*ldx : (4*p+3)*ldx+16]
+		qs := q[p*u8NR : p*u8NR+16]
+		for j := range qs {
+			v0, v1, v2, v3 := r0[j], r1[j], r2[j], r3[j]
+			v := uint32(v0) | uint32(v1)<<8 | uint32(v2)<<16 | uint32(v3)<<24
+			qs[j] = v
+			sums[j] += int32(v0) + int32(v1) + int32(v2) + int32(v3)
+			if j < 8 {
+				a[p*u8MR+j] = v ^ 0x80808080
+			} else {
+				a[astrip+p*u8MR+j-8] = v ^ 0x80808080
+			}
+		}
+	}
 }
 
 // packU8Tail packs columns j0.. (j0 a multiple of u8MR) of quads lo..hi,
@@ -320,13 +348,13 @@ func (k u8Kind) String() string {
 // the per-label pixel sums of a uint8 chunk. Callers keep acc small enough
 // not to overflow (fewer than 2²³ rows per accumulator).
 func AddBytes(acc []int32, x []uint8) {
+	addBytes(acc[:len(x)], x)
+}
+
+// addBytesGo is the portable addBytes.
+func addBytesGo(acc []int32, x []uint8) {
 	acc = acc[:len(x)]
-	head := 0
-	if u8Path != u8Go && len(x) >= 8 {
-		head = len(x) &^ 7
-		addBytesAVX2(head, &acc[0], &x[0])
-	}
-	for j := head; j < len(x); j++ {
-		acc[j] += int32(x[j])
+	for j, v := range x {
+		acc[j] += int32(v)
 	}
 }

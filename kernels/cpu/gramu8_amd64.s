@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // INTERLEAVE_QUAD, the core of both packers: sixteen columns of the four

@@ -26,17 +26,26 @@ func naiveU8(n, d int, x []uint8, ldx int, shift []float64) []int64 {
 	return g
 }
 
-// withU8Paths runs f with every inner-loop implementation this CPU can run:
-// the assembly ones it has and the portable one.
+// withU8Paths runs f with every inner-loop implementation of the uint8
+// Gram this CPU can run: the assembly ones it has and the portable one.
 func withU8Paths(t *testing.T, f func(t *testing.T)) {
-	saved := u8Path
-	defer func() { u8Path = saved }()
-	for _, k := range []u8Kind{u8VNNI, u8AVX2, u8Go} {
+	withPaths(t, &u8Path, []u8Kind{u8VNNI, u8AVX2, u8Go}, f)
+}
+
+// withPaths runs f as a subtest with *path set to each of kinds (best
+// first) that is no better than what this CPU has, then restores it.
+func withPaths[K interface {
+	~int
+	String() string
+}](t *testing.T, path *K, kinds []K, f func(t *testing.T)) {
+	saved := *path
+	defer func() { *path = saved }()
+	for _, k := range kinds {
 		if k > saved {
 			t.Logf("%v: not on this CPU", k)
 			continue
 		}
-		u8Path = k
+		*path = k
 		t.Run(k.String(), f)
 	}
 }
@@ -153,6 +162,48 @@ func TestAddBytes(t *testing.T) {
 				if want := int32(j) - 500 + 2*int32(x[j]); acc[j] != want {
 					t.Fatalf("n=%d: acc[%d] = %d, want %d", n, j, acc[j], want)
 				}
+			}
+		}
+	})
+}
+
+// TestPackU8PathsAgree: the assembly packers and packU8Go write the same
+// words and column sums.
+func TestPackU8PathsAgree(t *testing.T) {
+	const kq, ldx, astrip = 37, 21, 400
+	rng := rand.New(rand.NewPCG(6, 6))
+	x := make([]uint8, 4*kq*ldx)
+	for i := range x {
+		x[i] = uint8(rng.IntN(256))
+	}
+	type out struct {
+		q, a []uint32
+		sums []int32
+	}
+	var want *out
+	withU8Paths(t, func(t *testing.T) {
+		o := out{make([]uint32, kq*u8NR), make([]uint32, astrip+kq*u8MR), make([]int32, 16)}
+		for i := range o.sums {
+			o.sums[i] = int32(i) // sums accumulate
+		}
+		packU8(kq, x, ldx, o.q, o.a, astrip, o.sums)
+		if want == nil {
+			want = &o
+			return
+		}
+		for i := range o.q {
+			if o.q[i] != want.q[i] {
+				t.Fatalf("q[%d] = %#x, first path %#x", i, o.q[i], want.q[i])
+			}
+		}
+		for i := range o.a {
+			if o.a[i] != want.a[i] {
+				t.Fatalf("a[%d] = %#x, first path %#x", i, o.a[i], want.a[i])
+			}
+		}
+		for i := range o.sums {
+			if o.sums[i] != want.sums[i] {
+				t.Fatalf("sums[%d] = %d, first path %d", i, o.sums[i], want.sums[i])
 			}
 		}
 	})

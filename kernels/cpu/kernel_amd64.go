@@ -1,35 +1,98 @@
+//go:build amd64 && !purego
+
 package cpu
 
 import "github.com/klauspost/cpuid/v2"
 
-// hasAVX2FMA selects the assembly kernel; tests may clear it to exercise the
-// portable one on the same machine.
-var hasAVX2FMA = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
+// The assembly of this package and the functions that choose between it
+// and the portable Go beside it. Builds for other architectures, or with
+// the purego tag, take kernel_other.go instead: the same functions, Go
+// only. The choice is made at run time from cpuid and kept in f64Path and
+// u8Path, which tests switch to run every path this CPU has.
+
+// f64Path selects the float64 kernels: AVX-512 where the CPU (and OS) has
+// it, else AVX2/FMA, else Go.
+var f64Path = func() f64Kind {
+	switch {
+	case cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3):
+		return f64AVX512
+	case cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3):
+		return f64AVX2
+	}
+	return f64Go
+}()
+
+//go:noescape
+func kernel8x24AVX512(k int, a, b, c *float64, ldc int, pf *float64)
 
 //go:noescape
 func kernel4x8AVX2(k int, a, b, c *float64, ldc int)
 
-func kernel(k int, a, b, c []float64, ldc int) {
-	if hasAVX2FMA && k > 0 {
-		_ = a[k*mr-1]
-		_ = b[k*nr-1]
-		_ = c[(mr-1)*ldc+nr-1]
-		kernel4x8AVX2(k, &a[0], &b[0], &c[0], ldc)
+// kernel adds the mr×nr product of k steps of the packed strips a and b
+// into c (row stride ldc): c[r][q] += Σ_p a[p·mr+r]·b[p·nr+q]. The AVX-512
+// kernel also fetches 2k values from pf on (or a, when pf is empty) into
+// L2 (see accumulate).
+func kernel(k int, a, b, c []float64, ldc int, pf []float64) {
+	if f64Path == f64Go || k == 0 {
+		kernelGo(k, a, b, c, ldc)
 		return
 	}
-	kernelGo(k, a, b, c, ldc)
+	_ = a[k*mr-1]
+	_ = b[k*nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	if f64Path == f64AVX512 {
+		if len(pf) == 0 {
+			pf = a
+		}
+		kernel8x24AVX512(k, &a[0], &b[0], &c[0], ldc, &pf[0])
+		return
+	}
+	// Each 8-column third of b is one cache line a step: with the thirds
+	// outermost a call pair reads 16 KB, which fits the 32 KB L1 of most
+	// AVX2-only CPUs.
+	for t := 0; t < nr; t += 8 {
+		for h := 0; h < mr; h += 4 {
+			kernel4x8AVX2(k, &a[h], &b[t], &c[h*ldc+t], ldc)
+		}
+	}
 }
 
-// Kernel names the micro-kernel in use, for backend descriptions.
-func Kernel() string {
-	if hasAVX2FMA {
-		return "avx2-fma 4x8"
+//go:noescape
+func rotAVX2(n int, x, y *float64, c, s float64)
+
+// rot is Rot on vectors of equal length.
+func rot(x, y []float64, c, s float64) {
+	head := 0
+	if f64Path != f64Go && len(x) >= 4 {
+		head = len(x) &^ 3
+		_ = y[head-1]
+		rotAVX2(head, &x[0], &y[0], c, s)
 	}
-	return "go 4x8"
+	rotGo(x[head:], y[head:], c, s)
+}
+
+//go:noescape
+func rotSweep16AVX2(p *float64, ld, count int, cs, sn *float64)
+
+// rotSweepStrips applies RotSweep's rotations to the whole 16-column strips
+// of columns k0..k1 and returns the first column it left to the caller.
+func rotSweepStrips(z []float64, ld, lo, k0, k1 int, cs, sn []float64) int {
+	if f64Path == f64Go {
+		return k0
+	}
+	count := len(cs)
+	hi := lo + count
+	k := k0
+	for ; k+16 <= k1; k += 16 {
+		_ = z[lo*ld+k]
+		_ = z[hi*ld+k+15]
+		rotSweep16AVX2(&z[hi*ld+k], ld, count, &cs[count-1], &sn[count-1])
+	}
+	return k
 }
 
 // u8Path selects the exact uint8 Gram's assembly: AVX-512 VNNI where the
-// CPU has it, else AVX2; tests switch it to exercise each on one machine.
+// CPU has it, else AVX2.
 var u8Path = func() u8Kind {
 	switch {
 	case cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VNNI):
@@ -72,9 +135,12 @@ func packU8VNNI(kq int, x *uint8, ldx int, q, a *uint32, astrip int, sums *int32
 //go:noescape
 func packU8AVX2(kq int, x *uint8, ldx int, q, a *uint32, astrip int, sums *int32)
 
-// packU8 packs sixteen columns of kq whole quads (see packU8VNNI); only
-// called when u8Path is not u8Go.
+// packU8 packs sixteen columns of kq whole quads (see packU8Go).
 func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
+	if u8Path == u8Go || kq == 0 {
+		packU8Go(kq, x, ldx, q, a, astrip, sums)
+		return
+	}
 	_ = x[(4*kq-1)*ldx+15]
 	_ = q[(kq-1)*u8NR+15]
 	_ = a[astrip+(kq-1)*u8MR+7]
@@ -87,10 +153,15 @@ func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32)
 }
 
 //go:noescape
-func rotAVX2(n int, x, y *float64, c, s float64)
-
-//go:noescape
 func addBytesAVX2(n int, acc *int32, x *uint8)
 
-//go:noescape
-func rotSweep16AVX2(p *float64, ld, count int, cs, sn *float64)
+// addBytes is AddBytes on slices of equal length.
+func addBytes(acc []int32, x []uint8) {
+	head := 0
+	if u8Path != u8Go && len(x) >= 8 {
+		head = len(x) &^ 7
+		_ = acc[head-1]
+		addBytesAVX2(head, &acc[0], &x[0])
+	}
+	addBytesGo(acc[head:], x[head:])
+}

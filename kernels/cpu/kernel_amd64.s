@@ -1,9 +1,13 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func kernel4x8AVX2(k int, a, b, c *float64, ldc int)
 //
-// c[r][0:8] += Σ_p a[p][r] · b[p][0:8] for r = 0..3, with a packed k×4 and b
-// packed k×8 (both contiguous) and c row-major with stride ldc elements.
+// c[r][0:8] += Σ_p a[p·8+r] · b[p·24 : p·24+8] for r = 0..3: a 4×8 piece of
+// the 8×24 micro-tile, read from the same packed strips as the AVX-512
+// kernel (a: eight values a step, b: 24), with c row-major with stride ldc
+// elements.
 // Y0..Y7 hold the 4×8 accumulator (two registers per row); Y8, Y9 the current
 // row of b; Y10, Y11 alternate as the broadcast of a[p][r].
 TEXT ·kernel4x8AVX2(SB), NOSPLIT, $0-40
@@ -41,8 +45,8 @@ loop:
 	VBROADCASTSD 24(SI), Y11
 	VFMADD231PD  Y8, Y11, Y6
 	VFMADD231PD  Y9, Y11, Y7
-	ADDQ         $32, SI
-	ADDQ         $64, DI
+	ADDQ         $64, SI
+	ADDQ         $192, DI
 	DECQ         CX
 	JNE          loop
 

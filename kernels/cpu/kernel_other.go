@@ -1,26 +1,25 @@
-//go:build !amd64
+//go:build !amd64 || purego
 
 package cpu
 
-var hasAVX2FMA = false
+// The portable build (another architecture, or the purego tag): the same
+// functions as kernel_amd64.go, in Go only.
 
-func kernel(k int, a, b, c []float64, ldc int) { kernelGo(k, a, b, c, ldc) }
+var (
+	f64Path = f64Go
+	u8Path  = u8Go
+)
 
-// Kernel names the micro-kernel in use, for backend descriptions.
-func Kernel() string { return "go 4x8" }
+func kernel(k int, a, b, c []float64, ldc int, pf []float64) { kernelGo(k, a, b, c, ldc) }
 
-var u8Path = u8Go
+func rot(x, y []float64, c, s float64) { rotGo(x, y, c, s) }
 
-func kernelU8(kq int, a, b []uint32, p []int32, ldp int) {
-	kernelU8Go(kq, a, b, p, ldp)
-}
+func rotSweepStrips(z []float64, ld, lo, k0, k1 int, cs, sn []float64) int { return k0 }
+
+func kernelU8(kq int, a, b []uint32, p []int32, ldp int) { kernelU8Go(kq, a, b, p, ldp) }
 
 func packU8(kq int, x []uint8, ldx int, q, a []uint32, astrip int, sums []int32) {
-	panic("cpu: no assembly packer on this architecture")
+	packU8Go(kq, x, ldx, q, a, astrip, sums)
 }
 
-func rotAVX2(n int, x, y *float64, c, s float64) { panic("cpu: no assembly rotation here") }
-
-func addBytesAVX2(n int, acc *int32, x *uint8) { panic("cpu: no assembly here") }
-
-func rotSweep16AVX2(p *float64, ld, count int, cs, sn *float64) { panic("cpu: no assembly here") }
+func addBytes(acc []int32, x []uint8) { addBytesGo(acc, x) }

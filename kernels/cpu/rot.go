@@ -6,15 +6,14 @@ package cpu
 // keeps the eigenvectors as rows so that each rotation is two contiguous
 // vectors.
 func Rot(x, y []float64, c, s float64) {
-	n := len(x)
-	y = y[:n]
-	head := 0
-	if hasAVX2FMA && n >= 4 {
-		head = n &^ 3
-		rotAVX2(head, &x[0], &y[0], c, s)
-	}
-	for k := head; k < n; k++ {
-		xv, yv := x[k], y[k]
+	rot(x, y[:len(x)], c, s)
+}
+
+// rotGo is the portable rot.
+func rotGo(x, y []float64, c, s float64) {
+	y = y[:len(x)]
+	for k, xv := range x {
+		yv := y[k]
 		x[k] = c*xv - s*yv
 		y[k] = s*xv + c*yv
 	}
@@ -30,14 +29,8 @@ func RotSweep(z []float64, ld, lo, k0, k1 int, cs, sn []float64) {
 		return
 	}
 	sn = sn[:count]
-	hi := lo + count
-	_ = z[hi*ld+k1-1]
-	k := k0
-	if hasAVX2FMA {
-		for ; k+16 <= k1; k += 16 {
-			rotSweep16AVX2(&z[hi*ld+k], ld, count, &cs[count-1], &sn[count-1])
-		}
-	}
+	_ = z[(lo+count)*ld+k1-1]
+	k := rotSweepStrips(z, ld, lo, k0, k1, cs, sn)
 	if k < k1 {
 		for t := count - 1; t >= 0; t-- {
 			i := lo + t

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func rotAVX2(n int, x, y *float64, c, s float64)

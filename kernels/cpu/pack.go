@@ -1,0 +1,100 @@
+package cpu
+
+// packFactor packs strips s0..s1 of a factor into dst. Strip s covers the
+// factor's indices i in [s·w, s·w+w) along its strips and all k along the
+// other direction, the pieces one after another; indices at or past extent
+// read as zero. K is cut into blocks of kb (the last one kk ≤ kb long), and
+// each K-block of all strips is one contiguous panel, strip after strip:
+// element (i, p) lies at
+//
+//	pb·kb·S·w + s·kk·w + (p − pb·kb)·w + (i − s·w),   pb = p / kb,
+//
+// with S strips in all (see the top of gemm.go), so a tile's part of a
+// K-block is one sequential stream for the prefetchers and the TLB.
+func packFactor(dst []float64, w, k, kb, extent int, pieces []piece, s0, s1 int) {
+	strips := (extent + w - 1) / w
+	for p0 := 0; p0 < k; p0 += kb {
+		kk := min(kb, k-p0)
+		panel := dst[p0*strips*w : (p0+kk)*strips*w]
+		// The pieces that overlap [p0, p0+kk).
+		q0 := 0
+		for _, pc := range pieces {
+			lo, hi := max(p0, q0), min(p0+kk, q0+pc.k)
+			q0 += pc.k
+			if lo >= hi {
+				continue
+			}
+			if !pc.byRows {
+				copyRows(panel, w, kk, lo-p0, pc.x[(lo-q0+pc.k)*pc.ld:], pc.ld, hi-lo, extent, s0, s1)
+				continue
+			}
+			for s := s0; s < s1; s++ {
+				seg := panel[s*kk*w+(lo-p0)*w : s*kk*w+(hi-p0)*w]
+				gatherStrip(seg, w, pc.x[lo-q0+pc.k:], pc.ld, hi-lo, s*w, min(w, extent-s*w))
+			}
+		}
+	}
+}
+
+// copyRows packs strips s0..s1 of rows that are contiguous in x: for
+// p < k, dst[s·kk·w + (off+p)·w + r] = x[p·ld + s·w + r] when s·w + r <
+// extent, else zero. It reads each row of x once, sequentially, and
+// scatters it over the strips.
+func copyRows(dst []float64, w, kk, off int, x []float64, ld, k, extent, s0, s1 int) {
+	full := min(s1, extent/w) // strips with no padding
+	for p := 0; p < k; p++ {
+		row := x[p*ld : p*ld+extent]
+		s := s0
+		switch w {
+		case 8:
+			for ; s < full; s++ {
+				*(*[8]float64)(dst[s*kk*w+(off+p)*w:]) = *(*[8]float64)(row[s*w:])
+			}
+		case 24:
+			for ; s < full; s++ {
+				*(*[24]float64)(dst[s*kk*w+(off+p)*w:]) = *(*[24]float64)(row[s*w:])
+			}
+		}
+		for ; s < s1; s++ {
+			o := dst[s*kk*w+(off+p)*w : s*kk*w+(off+p+1)*w]
+			clear(o[copy(o, row[min(s*w, extent):min(s*w+w, extent)]):])
+		}
+	}
+}
+
+// gatherStrip packs a strip that runs across x's rows: dst[p·w + r] =
+// x[(i0+r)·ld + p] for r < cols, zero for cols ≤ r < w. Whole strips go
+// eight rows at a time, each row read sequentially and each step's eight
+// values written together.
+func gatherStrip(dst []float64, w int, x []float64, ld, k, i0, cols int) {
+	if cols < w || w%8 != 0 {
+		for r := 0; r < w; r++ {
+			if r >= cols {
+				for p := 0; p < k; p++ {
+					dst[p*w+r] = 0
+				}
+				continue
+			}
+			for p, v := range x[(i0+r)*ld : (i0+r)*ld+k] {
+				dst[p*w+r] = v
+			}
+		}
+		return
+	}
+	for g := 0; g < w; g += 8 {
+		i := i0 + g
+		r0 := x[i*ld : i*ld+k]
+		r1 := x[(i+1)*ld : (i+1)*ld+k]
+		r2 := x[(i+2)*ld : (i+2)*ld+k]
+		r3 := x[(i+3)*ld : (i+3)*ld+k]
+		r4 := x[(i+4)*ld : (i+4)*ld+k]
+		r5 := x[(i+5)*ld : (i+5)*ld+k]
+		r6 := x[(i+6)*ld : (i+6)*ld+k]
+		r7 := x[(i+7)*ld : (i+7)*ld+k]
+		for p := range r0 {
+			o := (*[8]float64)(dst[p*w+g:])
+			o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
+			o[4], o[5], o[6], o[7] = r4[p], r5[p], r6[p], r7[p]
+		}
+	}
+}
