@@ -19,10 +19,9 @@ import (
 // pairs is the comparison (-benchtime bounds each round).
 //
 // OpenBLAS chooses its kernels by CPU model, and a release older than the
-// CPU takes a generic one: Debian's 0.3.21 runs Intel model 207 (Emerald
-// Rapids) with its Prescott (SSE3) kernels at a sixth of its speed. Set
-// OPENBLAS_CORETYPE=SkylakeX there; the logged library string names the
-// kernel in use.
+// CPU takes a generic one (openblas.CoreTypeAdvice): the benchmark says so
+// and names the OPENBLAS_CORETYPE to set, since a test binary cannot apply
+// it to itself the way the reconalign command does.
 func BenchmarkDgemm(b *testing.B) {
 	const rounds = 3
 	bes := []backend.Backend{gonum.New(0)}
@@ -33,6 +32,9 @@ func BenchmarkDgemm(b *testing.B) {
 	}
 	for _, be := range bes {
 		b.Logf("%s: %s", be.Info().Name, be.Info().Library)
+	}
+	if advice := openblas.CoreTypeAdvice(); advice != "" {
+		b.Logf("OpenBLAS runs generic kernels on this CPU: set OPENBLAS_CORETYPE=%s for its real ones", advice)
 	}
 	for _, n := range []int{1536} {
 		rng := rand.New(rand.NewPCG(1, uint64(n)))
