@@ -18,6 +18,7 @@ import (
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/kernels/cpu"
+	"github.com/reconalign/reconalign/spectral"
 )
 
 // Name is the registry name of this backend.
@@ -104,11 +105,7 @@ func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
 		return w, nil
 	}
 	if vectors {
-		w, ok := symEigVectors(a, b.threads)
-		if !ok {
-			return nil, backend.ErrNotConverged
-		}
-		return w, nil
+		return spectral.Eigen(b, a, b.threads)
 	}
 	jobz := lapack.EVNone
 	s := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}

@@ -1,0 +1,74 @@
+package spectral
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+)
+
+// Eigen computes all eigenpairs of the symmetric n×n matrix a (upper
+// triangle read): the eigenvalues are returned in descending order and the
+// unit eigenvectors overwrite the columns of a, in the same order. g does
+// the BLAS-3 work; workers bounds the goroutines of the rest. A non-finite
+// entry of a is an error; non-convergence wraps backend.ErrNotConverged.
+func Eigen(g Gemmer, a blas64.General, workers int) ([]float64, error) {
+	n := a.Rows
+	checkShape("Eigen", "a", a, n, n)
+	if err := checkFinite("A", a, true); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return []float64{}, nil
+	}
+	return eigenOneStage(g, a, workers)
+}
+
+// eigenOneStage reduces a to tridiagonal form with gonum's Dsytrd, forms Q
+// with Dorgtr and carries Qᵀ through the QL rotations: the rows become the
+// eigenvectors, which are written to a's columns in descending order.
+func eigenOneStage(g Gemmer, a blas64.General, workers int) ([]float64, error) {
+	n := a.Rows
+	impl := lapackgonum.Implementation{}
+	d := make([]float64, n)
+	e := make([]float64, max(n-1, 1))
+	tau := make([]float64, max(n-1, 1))
+	work := []float64{0}
+	impl.Dsytrd(blas.Upper, n, a.Data, a.Stride, d, e[:n-1], tau, work, -1)
+	lwork := int(work[0])
+	impl.Dorgtr(blas.Upper, n, a.Data, a.Stride, tau, work, -1)
+	lwork = max(lwork, int(work[0]), 1)
+	work = make([]float64, lwork)
+	impl.Dsytrd(blas.Upper, n, a.Data, a.Stride, d, e[:n-1], tau, work, lwork)
+	impl.Dorgtr(blas.Upper, n, a.Data, a.Stride, tau, work, lwork)
+
+	// Uᵀ starts as Qᵀ: row k holds the k-th column of Q.
+	ut := transpose(a)
+	if err := tridiagProject(d, e, ut, g, workers); err != nil {
+		return nil, err
+	}
+	return descendingColumns(d, ut, a), nil
+}
+
+// descendingColumns writes the rows of ut (eigenvectors of the ascending
+// values d) into the columns of a in descending order and returns the
+// values descending.
+func descendingColumns(d []float64, ut, a blas64.General) []float64 {
+	n := len(d)
+	w := make([]float64, n)
+	for j := 0; j < n; j++ {
+		src := n - 1 - j
+		w[j] = d[src]
+	}
+	const blk = 64
+	for j0 := 0; j0 < n; j0 += blk {
+		for i0 := 0; i0 < n; i0 += blk {
+			for j := j0; j < min(j0+blk, n); j++ {
+				row := ut.Data[(n-1-j)*ut.Stride:]
+				for i := i0; i < min(i0+blk, n); i++ {
+					a.Data[i*a.Stride+j] = row[i]
+				}
+			}
+		}
+	}
+	return w
+}

@@ -1,0 +1,12 @@
+package spectral
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// Gemmer is the one primitive spectral needs from a backend; backend.Backend
+// has it. Calls come from one goroutine at a time, as backend.Backend asks.
+type Gemmer interface {
+	Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) error
+}
