@@ -1,6 +1,8 @@
 package spectral
 
 import (
+	"runtime"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
@@ -20,7 +22,48 @@ func Eigen(g Gemmer, a blas64.General, workers int) ([]float64, error) {
 	if n == 0 {
 		return []float64{}, nil
 	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if b := eigenBandwidth(n); b > 0 {
+		return eigenTwoStage(g, a, b, workers)
+	}
 	return eigenOneStage(g, a, workers)
+}
+
+// eigenTwoStage reduces a to band form (its reflectors kept in a's lower
+// triangle), chases the band to tridiagonal form, solves the tridiagonal
+// problem with vectors Z and back-transforms U = Q1·(Q2·Z).
+func eigenTwoStage(g Gemmer, a blas64.General, b, workers int) ([]float64, error) {
+	n := a.Rows
+	b = max(1, min(b, n-1))
+	bd, err := reduceToBand(g, a, b, blas64.General{}, true)
+	if err != nil {
+		return nil, err
+	}
+	bg := newBulge(a, b)
+	bg.run(workers)
+	d, e := bg.tridiagonal()
+	z, err := tridiagVectors(d, e, g, workers)
+	if err != nil {
+		return nil, err
+	}
+	bg.applyQ2(z, false, workers)
+	if err := bd.backQ1(g, a, z); err != nil {
+		return nil, err
+	}
+	w := make([]float64, n)
+	for j := range w {
+		w[j] = d[n-1-j]
+	}
+	for i := 0; i < n; i++ {
+		row := z.Data[i*z.Stride : i*z.Stride+n]
+		out := a.Data[i*a.Stride : i*a.Stride+n]
+		for j := range out {
+			out[j] = row[n-1-j]
+		}
+	}
+	return w, nil
 }
 
 // eigenOneStage reduces a to tridiagonal form with gonum's Dsytrd, forms Q

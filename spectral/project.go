@@ -3,6 +3,7 @@ package spectral
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -37,6 +38,29 @@ type Result struct {
 	Values []float64      // all D eigenvalues of A, descending
 	P      blas64.General // C×D: column j is M·u_j (u_j up to sign)
 	Route  string         // the route taken, e.g. "two-stage+ql"
+	// Stages are the wall times of the route's stages, in order, for logs
+	// and benchmarks.
+	Stages []Stage
+}
+
+// Stage is one timed stage of a route.
+type Stage struct {
+	Name    string
+	Seconds float64
+}
+
+// stopwatch appends the time since the previous mark to a list of stages.
+type stopwatch struct {
+	last   time.Time
+	stages []Stage
+}
+
+func newStopwatch() *stopwatch { return &stopwatch{last: time.Now()} }
+
+func (s *stopwatch) mark(name string) {
+	now := time.Now()
+	s.stages = append(s.stages, Stage{Name: name, Seconds: now.Sub(s.last).Seconds()})
+	s.last = now
 }
 
 // symEiger is the ability the full route uses when the Gemmer has it
@@ -70,27 +94,29 @@ func Project(g Gemmer, a, m blas64.General, opt Options) (*Result, error) {
 		route = chooseRoute(n, m.Rows)
 	}
 	res := &Result{Route: route}
+	sw := newStopwatch()
 	var err error
 	switch route {
 	case RouteFull:
-		res.Values, res.P, err = projectFull(g, a, m, workers)
+		res.Values, res.P, err = projectFull(g, a, m, workers, sw)
 	case RouteTwoStageQL:
 		b := opt.Bandwidth
 		if b <= 0 {
 			b = chooseBandwidth(n)
 		}
-		res.Values, res.P, err = projectTwoStage(g, a, m, b, workers)
+		res.Values, res.P, err = projectTwoStage(g, a, m, b, workers, sw)
 	default:
 		panic(fmt.Sprintf("spectral: unknown route %q", route))
 	}
 	if err != nil {
 		return nil, err
 	}
+	res.Stages = sw.stages
 	return res, nil
 }
 
 // projectFull eigendecomposes a with vectors and multiplies: P = M·U.
-func projectFull(g Gemmer, a, m blas64.General, workers int) ([]float64, blas64.General, error) {
+func projectFull(g Gemmer, a, m blas64.General, workers int, sw *stopwatch) ([]float64, blas64.General, error) {
 	var w []float64
 	var err error
 	if se, ok := g.(symEiger); ok {
@@ -101,18 +127,20 @@ func projectFull(g Gemmer, a, m blas64.General, workers int) ([]float64, blas64.
 	if err != nil {
 		return nil, blas64.General{}, err
 	}
+	sw.mark("eigendecomposition")
 	p := backend.NewGeneral(m.Rows, a.Rows)
 	if m.Rows > 0 && a.Rows > 0 {
 		if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, m, a, 0, p); err != nil {
 			return nil, blas64.General{}, err
 		}
 	}
+	sw.mark("M·U")
 	return w, p, nil
 }
 
 // projectTwoStage carries W = Mᵀ through both reductions and the QL
 // rotations, then hands back P = Wᵀ in descending order.
-func projectTwoStage(g Gemmer, a, m blas64.General, b, workers int) ([]float64, blas64.General, error) {
+func projectTwoStage(g Gemmer, a, m blas64.General, b, workers int, sw *stopwatch) ([]float64, blas64.General, error) {
 	n, c := a.Rows, m.Rows
 	w := transpose(m)
 	b = max(1, min(b, n-1))
@@ -122,13 +150,17 @@ func projectTwoStage(g Gemmer, a, m blas64.General, b, workers int) ([]float64, 
 	if _, err := reduceToBand(g, a, b, w, false); err != nil {
 		return nil, blas64.General{}, err
 	}
+	sw.mark("dense→band and Q1ᵀ·Mᵀ")
 	bg := newBulge(a, b)
 	bg.run(workers)
 	d, e := bg.tridiagonal()
+	sw.mark("band→tridiagonal")
 	bg.applyQ2(w, true, workers)
+	sw.mark("Q2ᵀ·W")
 	if err := tridiagProject(d, e, w, g, workers); err != nil {
 		return nil, blas64.General{}, err
 	}
+	sw.mark("tridiagonal (QL)")
 	values := make([]float64, n)
 	for j := range values {
 		values[j] = d[n-1-j]

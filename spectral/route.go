@@ -13,3 +13,12 @@ func chooseRoute(n, c int) string {
 func chooseBandwidth(n int) int {
 	return 32
 }
+
+// eigenBandwidth is the b of Eigen's two-stage route for an n×n matrix, or
+// 0 where the one-stage route is faster.
+func eigenBandwidth(n int) int {
+	if n < 128 {
+		return 0
+	}
+	return 32
+}

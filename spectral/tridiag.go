@@ -51,7 +51,24 @@ func tridiagVectors(d, e []float64, g Gemmer, workers int) (blas64.General, erro
 	if err := tridiagProject(d, e, zt, g, workers); err != nil {
 		return blas64.General{}, err
 	}
-	return transpose(zt), nil
+	transposeSquare(zt)
+	return zt, nil
+}
+
+// transposeSquare transposes the square matrix a in place.
+func transposeSquare(a blas64.General) {
+	n, s := a.Rows, a.Stride
+	const blk = 32
+	for i0 := 0; i0 < n; i0 += blk {
+		for j0 := i0; j0 < n; j0 += blk {
+			for i := i0; i < min(i0+blk, n); i++ {
+				j := max(j0, i+1)
+				for ; j < min(j0+blk, n); j++ {
+					a.Data[i*s+j], a.Data[j*s+i] = a.Data[j*s+i], a.Data[i*s+j]
+				}
+			}
+		}
+	}
 }
 
 // checkTridiag panics on mismatched shapes (caller misuse) and reports a
