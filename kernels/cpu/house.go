@@ -43,9 +43,9 @@ func HouseRight(x []float64, ldx, rows, cols int, v []float64, tau float64) {
 	_ = v[cols-1]
 	for i := 0; i < rows; i++ {
 		row := x[i*ldx : i*ldx+cols]
-		s := row[0] + dotGo(row[1:], v[1:cols])
+		s := row[0] + dot(row[1:], v[1:cols])
 		row[0] -= tau * s
-		axpyGo(-tau*s, v[1:cols], row[1:])
+		axpy(-tau*s, v[1:cols], row[1:])
 	}
 }
 
@@ -67,15 +67,12 @@ func HouseSym(c []float64, ldc, n int, v []float64, tau float64, work []float64)
 	// right of the diagonal gives a dot for y_i and an update for y_{i+1:}.
 	for i := 0; i < n; i++ {
 		row := c[i*ldc+i : i*ldc+n]
-		y[i] += row[0]*u[i] + dotGo(row[1:], u[i+1:])
-		axpyGo(u[i], row[1:], y[i+1:])
+		y[i] += row[0]*u[i] + dotAxpy(row[1:], u[i+1:], y[i+1:], u[i])
 	}
-	alpha := -0.5 * tau * dotGo(y, u)
-	axpyGo(alpha, u, y)
+	alpha := -0.5 * tau * dot(y, u)
+	axpy(alpha, u, y)
 	for i := 0; i < n; i++ {
-		row := c[i*ldc+i : i*ldc+n]
-		axpyGo(-tau*u[i], y[i:], row)
-		axpyGo(-tau*y[i], u[i:], row)
+		axpy2(c[i*ldc+i:i*ldc+n], y[i:], -tau*u[i], u[i:], -tau*y[i])
 	}
 }
 
