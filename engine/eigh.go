@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -10,13 +11,25 @@ import (
 	"github.com/reconalign/reconalign/backend"
 )
 
-// Route names which side of the Gram was eigendecomposed.
+// Route names which side of the Gram was eigendecomposed, optionally
+// followed by "/" and how (the spectral route, e.g. "direct/two-stage+ql").
 type Route string
 
 const (
 	RouteDirect Route = "direct" // D×D: XᵀX
 	RouteDual   Route = "dual"   // N×N: XXᵀ, mapped back with v = Xᵀu/√λ
 )
+
+// Side is the route without its method: RouteDirect or RouteDual.
+func (r Route) Side() Route {
+	if i := strings.IndexByte(string(r), '/'); i >= 0 {
+		return r[:i]
+	}
+	return r
+}
+
+// With appends how the side was eigendecomposed.
+func (r Route) With(method string) Route { return Route(string(r.Side()) + "/" + method) }
 
 // DefaultRTol is the default relative eigenvalue cut: directions with
 // λ_j ≤ rtol·λ_1 are outside the numerical range. An eigenvalue of a Gram
@@ -67,8 +80,10 @@ func sampleRank(n int, centered bool) int {
 // EighStats eigendecomposes the D×D Gram of finalized moments (the direct
 // route; the only one possible once the data are reduced to moments).
 func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eigen, error) {
-	a := backend.NewGeneral(st.D, st.D)
-	copy(a.Data, st.Gx.Data)
+	a, err := st.gramForEigen()
+	if err != nil {
+		return nil, err
+	}
 	w, err := be.SymEig(a, vectors)
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
