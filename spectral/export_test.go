@@ -5,3 +5,6 @@ var (
 	EigenOneStage = eigenOneStage
 	EigenTwoStage = eigenTwoStage
 )
+
+// EigenBandwidth is Eigen's choice of b.
+var EigenBandwidth = eigenBandwidth
