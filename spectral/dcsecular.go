@@ -1,0 +1,277 @@
+package spectral
+
+import (
+	"math"
+	"sync"
+)
+
+// secular is the K-term secular equation of one merge,
+//
+//	f(λ) = 1/ρ + Σ_j z_j²/(δ_j − λ) = 0,
+//
+// with δ strictly increasing, every z_j ≠ 0 and ρ > 0, which is what
+// deflation leaves. f increases between its poles, so the roots interlace:
+// δ_j < λ_j < δ_{j+1}, and δ_{K-1} < λ_{K-1} ≤ δ_{K-1} + ρ·‖z‖².
+//
+// Each root is kept as an offset from the pole it is nearest to,
+// λ_j = δ_{org[j]} + τ_j, and every difference δ_i − λ_j is formed as
+// (δ_i − δ_{org[j]}) − τ_j. Both terms are then exact or nearly so, and the
+// difference has full relative accuracy even where λ_j lies within a few
+// ulps of δ_i; the eigenvectors are built from these differences.
+type secular struct {
+	delta, z []float64
+	rho      float64
+	base     []float64 // δ_{org[j]}
+	tau      []float64
+}
+
+func newSecular(k int) *secular {
+	return &secular{delta: make([]float64, k), z: make([]float64, k), base: make([]float64, k), tau: make([]float64, k)}
+}
+
+func (q *secular) lambda(j int) float64 { return q.base[j] + q.tau[j] }
+
+// secularMaxIter bounds the iterations for one root; after secularBisectAfter
+// the rational steps give way to plain bisection, which always terminates.
+const (
+	secularMaxIter     = 200
+	secularBisectAfter = 40
+)
+
+// solve finds every root with up to workers goroutines. It returns the index
+// of a root that did not converge, or -1.
+func (q *secular) solve(workers int) int {
+	var mu sync.Mutex
+	failed := -1
+	parallelFor(len(q.delta), workers, 16, func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			if !q.root(j) {
+				mu.Lock()
+				failed = j
+				mu.Unlock()
+				return
+			}
+		}
+	})
+	return failed
+}
+
+// root finds λ_j. The iteration is the "middle way" of R.-C. Li (as in
+// LAPACK's dlaed4): at the current point the poles left of the root and those
+// right of it are each replaced by one pole of the same value and slope,
+// placed at the pole that bounds the root's interval, and the resulting
+// quadratic gives the next point. A bracket from the sign of f rejects steps
+// that leave it (Newton, then bisection instead). The stopping test is
+// dlaed4's: |f| below eps times a bound on the rounding error of f itself.
+func (q *secular) root(j int) bool {
+	const eps = 0x1p-53
+	delta, z := q.delta, q.z
+	k := len(delta)
+	if k == 1 {
+		q.base[0], q.tau[0] = delta[0], q.rho*z[0]*z[0]
+		return true
+	}
+	rhoinv := 1 / q.rho
+	// o: the origin pole; sp: the poles 0..sp lie left of the root's
+	// interval model (for the last root, the last pole is the right one).
+	var o, sp int
+	var lb, ub, tau float64
+	if j < k-1 {
+		sp = j
+		mid := (delta[j+1] - delta[j]) / 2
+		if q.f(j, mid) >= 0 {
+			o, lb, ub, tau = j, 0, mid, mid
+		} else {
+			o, lb, ub, tau = j+1, -mid, 0, -mid
+		}
+	} else {
+		o, sp = k-1, k-2
+		zz := 0.0
+		for _, v := range z {
+			zz += v * v
+		}
+		top := q.rho * zz
+		mid := top / 2
+		if q.f(o, mid) <= 0 {
+			lb, ub = mid, top
+		} else {
+			lb, ub = 0, mid
+		}
+		tau = mid
+	}
+	base := delta[o]
+	for iter := 0; ; iter++ {
+		var psi, dpsi, epsi, phi, dphi, ephi float64
+		for i := 0; i <= sp; i++ {
+			t := z[i] / ((delta[i] - base) - tau)
+			psi += z[i] * t
+			dpsi += t * t
+			epsi += psi
+		}
+		for i := k - 1; i > sp; i-- {
+			t := z[i] / ((delta[i] - base) - tau)
+			phi += z[i] * t
+			dphi += t * t
+			ephi += phi
+		}
+		w := rhoinv + psi + phi
+		dw := dpsi + dphi
+		// Each side's terms share a sign, so |Σ partial sums| bounds the
+		// rounding of its sum; the last term is f's change under a relative
+		// error eps in τ.
+		bound := 8*(math.Abs(psi)+math.Abs(phi)) + math.Abs(epsi) + math.Abs(ephi) + 2*rhoinv + math.Abs(tau)*dw
+		if math.Abs(w) <= eps*bound {
+			break
+		}
+		if w <= 0 {
+			lb = math.Max(lb, tau)
+		} else {
+			ub = math.Min(ub, tau)
+		}
+		if iter == secularMaxIter {
+			return false
+		}
+		eta, ok := 0.0, false
+		if iter < secularBisectAfter {
+			d1 := (delta[sp] - base) - tau
+			d2 := (delta[sp+1] - base) - tau
+			c := w - d1*dpsi - d2*dphi
+			a := (d1+d2)*w - d1*d2*dw
+			b := d1 * d2 * w
+			eta, ok = quadraticIn(a, b, c, lb-tau, ub-tau)
+			if !ok || w*eta >= 0 {
+				eta = -w / dw // Newton
+				ok = lb < tau+eta && tau+eta < ub
+			}
+		}
+		if !ok {
+			if w < 0 {
+				eta = (ub - tau) / 2
+			} else {
+				eta = (lb - tau) / 2
+			}
+		}
+		if tau+eta == tau {
+			break
+		}
+		tau += eta
+	}
+	q.base[j], q.tau[j] = base, tau
+	return true
+}
+
+// f evaluates 1/ρ + Σ z_i²/((δ_i − δ_o) − τ).
+func (q *secular) f(o int, tau float64) float64 {
+	s := 1 / q.rho
+	base := q.delta[o]
+	for i, d := range q.delta {
+		s += q.z[i] * q.z[i] / ((d - base) - tau)
+	}
+	return s
+}
+
+// quadraticIn returns the root of c·η² − a·η + b = 0 strictly inside (lo, hi)
+// (the model's zero between or beyond its two poles), or false when there is
+// none. Both roots are formed without cancellation.
+func quadraticIn(a, b, c, lo, hi float64) (float64, bool) {
+	in := func(x float64) bool { return lo < x && x < hi }
+	if c == 0 {
+		if a == 0 {
+			return 0, false
+		}
+		x := b / a
+		return x, in(x)
+	}
+	disc := math.Sqrt(math.Max(a*a-4*b*c, 0))
+	qq := (a + math.Copysign(disc, a)) / 2
+	x1 := qq / c
+	if qq == 0 {
+		return x1, in(x1)
+	}
+	x2 := b / qq
+	switch i1, i2 := in(x1), in(x2); {
+	case i1 && i2:
+		if math.Abs(x1) < math.Abs(x2) {
+			return x1, true
+		}
+		return x2, true
+	case i1:
+		return x1, true
+	case i2:
+		return x2, true
+	}
+	return 0, false
+}
+
+// lowner returns ẑ, the vector for which the computed roots are the exact
+// eigenvalues of diag(δ) + ρ·ẑ·ẑᵀ (Gu & Eisenstat):
+//
+//	ẑ_i² = −(δ_i − λ_i)·Π_{j≠i} (δ_i − λ_j)/(δ_i − δ_j) / ρ,
+//
+// with z_i's sign. The common factor 1/ρ is left out: the eigenvectors are
+// normalized anyway. Eigenvectors built from ẑ are orthogonal to working
+// precision however close the roots are.
+func (q *secular) lowner(workers int) []float64 {
+	k := len(q.delta)
+	zh := make([]float64, k)
+	parallelFor(k, workers, 64, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			di := q.delta[i]
+			p := (di - q.base[i]) - q.tau[i]
+			for j := 0; j < i; j++ {
+				p *= ((di - q.base[j]) - q.tau[j]) / (di - q.delta[j])
+			}
+			for j := i + 1; j < k; j++ {
+				p *= ((di - q.base[j]) - q.tau[j]) / (di - q.delta[j])
+			}
+			zh[i] = math.Copysign(math.Sqrt(math.Abs(p)), q.z[i])
+		}
+	})
+	return zh
+}
+
+// vector writes into v the unit eigenvector of root j, v_p = ẑ_p/(δ_p − λ_j),
+// where delta and zh list the poles and ẑ in the order v wants them.
+func (q *secular) vector(j int, delta, zh, v []float64) {
+	base, tau := q.base[j], q.tau[j]
+	ss := 0.0
+	for p, d := range delta {
+		x := zh[p] / ((d - base) - tau)
+		v[p] = x
+		ss += x * x
+	}
+	inv := 1 / math.Sqrt(ss)
+	for p := range v {
+		v[p] *= inv
+	}
+}
+
+// parallelFor calls fn on consecutive pieces of [0, n), on up to workers
+// goroutines, no piece shorter than minPiece.
+func parallelFor(n, workers, minPiece int, fn func(i0, i1 int)) {
+	pieces := min(workers, (n+minPiece-1)/minPiece)
+	if pieces <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	// A few pieces per worker even out the uneven cost of roots.
+	pieces = min(pieces*4, (n+minPiece-1)/minPiece)
+	next := make(chan int, pieces)
+	for p := 0; p < pieces; p++ {
+		next <- p
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				fn(p*n/pieces, (p+1)*n/pieces)
+			}
+		}()
+	}
+	wg.Wait()
+}
