@@ -97,13 +97,18 @@ func dcVectors(d, e []float64, g Gemmer, workers int) (blas64.General, error) {
 	if err != nil {
 		return blas64.General{}, err
 	}
-	// Rows of zt are eigenvectors in block order; Z wants them as columns,
-	// ascending.
+	// Z's column j is row order[j] of zt: a transpose, in tiles that stay
+	// in cache.
 	z := blas64.General{Rows: n, Cols: n, Stride: max(n, 1), Data: s.tmp.Data}
-	for j, src := range order {
-		row := zt.Data[src*n : src*n+n]
-		for i, v := range row {
-			z.Data[i*n+j] = v
+	const tile = 32
+	for j0 := 0; j0 < n; j0 += tile {
+		for i0 := 0; i0 < n; i0 += tile {
+			for j := j0; j < min(j0+tile, n); j++ {
+				row := zt.Data[order[j]*n:]
+				for i := i0; i < min(i0+tile, n); i++ {
+					z.Data[i*n+j] = row[i]
+				}
+			}
 		}
 	}
 	return z, nil
@@ -137,6 +142,10 @@ type dcSolver struct {
 	// rows holds one row per eigenvector of the current subproblems: Zᵀ
 	// (vectors) or Zᵀ·[w e_first e_last] (projections).
 	rows blas64.General
+	// phys maps eigenvalues to rows: within a solved subproblem [lo, hi),
+	// the row of d[i] is phys[i], also in [lo, hi). (Merges write their rows
+	// in the order the products produce them rather than sorting them.)
+	phys []int
 	// tmp has rows' shape; a merge of [lo, hi) stages its rows in tmp's rows
 	// [lo, hi).
 	tmp     blas64.General
@@ -147,6 +156,7 @@ type dcSolver struct {
 	gemmMu sync.Mutex
 	g      Gemmer
 	spawn  chan struct{} // one token per goroutine that may solve a subtree
+	stats  dcStats
 }
 
 func newDCSolver(d, e []float64, rows blas64.General, vectors bool, g Gemmer, workers int) *dcSolver {
@@ -154,15 +164,15 @@ func newDCSolver(d, e []float64, rows blas64.General, vectors bool, g Gemmer, wo
 		workers = runtime.GOMAXPROCS(0)
 	}
 	return &dcSolver{
-		d: d, e: e, rows: rows, vectors: vectors, g: g, workers: workers,
+		d: d, e: e, rows: rows, vectors: vectors, g: g, workers: workers, phys: make([]int, len(d)),
 		tmp:   blas64.General{Rows: rows.Rows, Cols: rows.Cols, Stride: rows.Stride, Data: make([]float64, len(rows.Data))},
 		spawn: make(chan struct{}, workers-1),
 	}
 }
 
 // run splits T where an off-diagonal is negligible, solves each block at
-// unit scale, and returns the order that sorts the eigenvalues: on return
-// d is ascending and the eigenvector of d[i] is row order[i] of rows.
+// unit scale, and returns where the eigenvectors are: on return d is
+// ascending and the row of d[i] is row order[i] of rows.
 func (s *dcSolver) run() ([]int, error) {
 	n := len(s.d)
 	d, e := s.d, s.e
@@ -190,6 +200,7 @@ func (s *dcSolver) run() ([]int, error) {
 	sorted := make([]float64, n)
 	for i, src := range order {
 		sorted[i] = d[src]
+		order[i] = s.phys[src]
 	}
 	copy(d, sorted)
 	return order, nil
@@ -200,6 +211,7 @@ func (s *dcSolver) run() ([]int, error) {
 func (s *dcSolver) block(lo, hi int) error {
 	d, e := s.d[lo:hi], s.e[lo:hi-1]
 	if hi-lo == 1 {
+		s.phys[lo] = lo
 		if s.vectors {
 			s.rows.Data[lo*s.rows.Stride+lo] = 1
 		}
@@ -280,6 +292,9 @@ func (s *dcSolver) leaf(lo, hi int) error {
 		return fmt.Errorf("spectral: implicit QL on a block of order %d: %w", n, backend.ErrNotConverged)
 	}
 	rs := s.rows.Stride
+	for i := lo; i < hi; i++ {
+		s.phys[i] = i
+	}
 	if s.vectors {
 		for i := 0; i < n; i++ {
 			for j, v := range q[i*n : i*n+n] {

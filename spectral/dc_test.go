@@ -604,3 +604,26 @@ func TestDCProject(t *testing.T) {
 		}
 	}
 }
+
+// goeTridiag is the tridiagonal model of the Gaussian orthogonal ensemble
+// (Dumitriu & Edelman): d_i ~ N(0, 2), e_i ~ χ_{n-1-i}. Its eigenvectors are
+// spread out like those of a dense random matrix reduced to tridiagonal
+// form, so merges deflate little — the hard case for D&C and the one that
+// reductions of real Grams resemble (a random tridiagonal's eigenvectors are
+// localized and most of its poles deflate).
+func goeTridiag(n int, seed uint64) tridiag {
+	rng := rand.New(rand.NewPCG(seed, uint64(n)))
+	t := tridiag{name: fmt.Sprintf("goe%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
+	for i := range t.d {
+		t.d[i] = rng.NormFloat64() * math.Sqrt2
+	}
+	for i := range t.e {
+		s := 0.0
+		for k := 0; k < n-1-i; k++ {
+			x := rng.NormFloat64()
+			s += x * x
+		}
+		t.e[i] = math.Sqrt(s)
+	}
+	return t
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -23,11 +24,13 @@ const (
 
 // dcPanelValues bounds the eigenvector panel of one merge: its Uᵀ is built
 // and applied a block of rows at a time, so that a merge of order K needs
-// K·(rows per panel) values rather than K².
-const dcPanelValues = 1 << 21
+// K·(rows per panel) values rather than K². Each product repacks the staged
+// rows, so panels are kept large enough (1,024 rows at K = 4,096) for that to
+// cost a few percent.
+const dcPanelValues = 1 << 22
 
 // merge combines the solved halves [lo, m) and [m, hi) of a subproblem torn
-// at β: on return d[lo:hi] is ascending and rows [lo, hi) are the matching
+// at β: on return d[lo:hi] is ascending and phys[lo:hi] gives the matching
 // rows for the whole subproblem.
 func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	n, n1 := hi-lo, m-lo
@@ -50,8 +53,9 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	if beta < 0 {
 		sign = -sign
 	}
+	phys := s.phys[lo:hi]
 	for i := 0; i < n; i++ {
-		row := s.rows.Data[(lo+i)*rs:]
+		row := s.rows.Data[phys[i]*rs:]
 		col, scale := zBottom, sign
 		kind[i] = rowBottom
 		if i < n1 {
@@ -66,7 +70,7 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	}
 	rho := 2 * math.Abs(beta)
 
-	keep, drop := s.deflate(lo, n1, d, z, rho, kind, c0, c1)
+	keep, drop := s.deflate(phys, n1, d, z, rho, kind, c0, c1)
 	k := len(keep)
 
 	sec := newSecular(k)
@@ -74,9 +78,11 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 		sec.delta[p], sec.z[p] = d[i], z[i]
 	}
 	sec.rho = rho
-	if j := sec.solve(s.workers); j >= 0 {
+	j, evals, most := sec.solve(s.workers)
+	if j >= 0 {
 		return fmt.Errorf("spectral: secular equation of a merge of order %d (%d undeflated), root %d: %w", n, k, j, backend.ErrNotConverged)
 	}
+	s.stats.add(n, k, evals, most)
 	var zh []float64
 	if k > 0 {
 		zh = sec.lowner(s.workers)
@@ -99,7 +105,9 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	}
 
 	// Stage the rows in tmp: the undeflated ones grouped by kind (top, mixed,
-	// bottom), then the deflated ones, which only move.
+	// bottom), then the deflated ones, which only move. The products then
+	// write the new rows to rows [lo, lo+k) in the roots' order, and the
+	// deflated rows follow; phys records where each eigenvalue's row went.
 	grp := make([]int, 0, k)
 	var k1, k3 int
 	for _, want := range []int8{rowTop, rowMixed, rowBottom} {
@@ -113,13 +121,18 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	}
 	ts := s.tmp.Stride
 	for p, q := range grp {
-		copy(s.tmp.Data[(lo+p)*ts+c0:(lo+p)*ts+c1], s.rows.Data[(lo+keep[q])*rs+c0:])
+		copy(s.tmp.Data[(lo+p)*ts+c0:(lo+p)*ts+c1], s.rows.Data[phys[keep[q]]*rs+c0:])
 	}
 	for t, i := range drop {
-		copy(s.tmp.Data[(lo+k+t)*ts+c0:(lo+k+t)*ts+c1], s.rows.Data[(lo+i)*rs+c0:])
+		copy(s.tmp.Data[(lo+k+t)*ts+c0:(lo+k+t)*ts+c1], s.rows.Data[phys[i]*rs+c0:])
 	}
 	for t := range drop {
-		copy(s.rows.Data[(lo+posDrop[t])*rs+c0:(lo+posDrop[t])*rs+c1], s.tmp.Data[(lo+k+t)*ts+c0:])
+		r := lo + k + t
+		copy(s.rows.Data[r*rs+c0:r*rs+c1], s.tmp.Data[r*ts+c0:])
+		phys[posDrop[t]] = r
+	}
+	for j, q := range posRoot {
+		phys[q] = lo + j
 	}
 	copy(d, final)
 	if k == 0 {
@@ -133,10 +146,8 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	for p, q := range grp {
 		dg[p], zg[p] = sec.delta[q], zh[q]
 	}
-	width := c1 - c0
 	panel := min(k, max(64, dcPanelValues/k))
 	v := make([]float64, panel*k)
-	out := make([]float64, panel*width)
 	for j0 := 0; j0 < k; j0 += panel {
 		j1 := min(j0+panel, k)
 		parallelFor(j1-j0, s.workers, 8, func(a, b int) {
@@ -144,13 +155,9 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 				sec.vector(j, dg, zg, v[(j-j0)*k:(j-j0+1)*k])
 			}
 		})
-		if err := s.mergeProduct(lo, m, k, k1, k3, blas64.General{Rows: j1 - j0, Cols: k, Stride: k, Data: v},
-			blas64.General{Rows: j1 - j0, Cols: width, Stride: width, Data: out}); err != nil {
+		ut := blas64.General{Rows: j1 - j0, Cols: k, Stride: k, Data: v}
+		if err := s.mergeProduct(lo, m, hi, k, k1, k3, ut, s.rowBlock(s.rows, lo+j0, lo+j1, c0, c1)); err != nil {
 			return err
-		}
-		for j := j0; j < j1; j++ {
-			r := lo + posRoot[j]
-			copy(s.rows.Data[r*rs+c0:r*rs+c1], out[(j-j0)*width:])
 		}
 	}
 	return nil
@@ -168,7 +175,7 @@ func b2i(b bool) int {
 // staged rows are grouped top (k1), mixed, bottom (k3), and the product splits
 // by columns: the first half's columns need only the top and mixed rows, the
 // second half's only the mixed and bottom ones.
-func (s *dcSolver) mergeProduct(lo, m, k, k1, k3 int, ut, out blas64.General) error {
+func (s *dcSolver) mergeProduct(lo, m, hi, k, k1, k3 int, ut, out blas64.General) error {
 	if !s.vectors {
 		return s.gemm(blas.NoTrans, ut, s.rowBlock(s.tmp, lo, lo+k, 0, s.tmp.Cols), out)
 	}
@@ -176,7 +183,7 @@ func (s *dcSolver) mergeProduct(lo, m, k, k1, k3 int, ut, out blas64.General) er
 	parts := []struct {
 		r0, r1 int // staged rows
 		c0, c1 int // columns of the subproblem
-	}{{0, k - k3, 0, n1}, {k1, k, n1, out.Cols}}
+	}{{0, k - k3, 0, n1}, {k1, k, n1, hi - lo}}
 	for _, p := range parts {
 		dst := s.rowBlock(out, 0, out.Rows, p.c0, p.c1)
 		if p.r0 == p.r1 {
@@ -201,7 +208,7 @@ func (s *dcSolver) mergeProduct(lo, m, k, k1, k3 int, ut, out blas64.General) er
 // component perturbs T by at most tol are rotated together (rows included)
 // and one of them leaves. It returns the surviving indices ascending in d
 // (strictly increasing, at least 2·tol apart) and the deflated ones.
-func (s *dcSolver) deflate(lo, n1 int, d, z []float64, rho float64, kind []int8, c0, c1 int) (keep, drop []int) {
+func (s *dcSolver) deflate(phys []int, n1 int, d, z []float64, rho float64, kind []int8, c0, c1 int) (keep, drop []int) {
 	const eps = 0x1p-53
 	n := len(d)
 	// Both halves are ascending: merge them.
@@ -247,7 +254,7 @@ func (s *dcSolver) deflate(lo, n1 int, d, z []float64, rho float64, kind []int8,
 		if kind[prev] != kind[j] {
 			kind[j] = rowMixed
 		}
-		s.rotateRows(lo+prev, lo+j, c, sn, c0, c1)
+		s.rotateRows(phys[prev], phys[j], c, sn, c0, c1)
 		dp := d[prev]*c*c + d[j]*sn*sn
 		d[j] = d[prev]*sn*sn + d[j]*c*c
 		d[prev] = dp
@@ -271,4 +278,21 @@ func (s *dcSolver) rotateRows(a, b int, c, sn float64, c0, c1 int) {
 		x[i] = c*xi + sn*yi
 		y[i] = c*yi - sn*xi
 	}
+}
+
+// dcStats counts what the merges of one run did, for tests and tuning.
+type dcStats struct {
+	mu                   sync.Mutex
+	merges, order, roots int // merges, their total order, undeflated poles
+	evals, mostEvals     int // evaluations of a secular function: all, and the most for one root
+}
+
+func (st *dcStats) add(n, k, evals, most int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.merges++
+	st.order += n
+	st.roots += k
+	st.evals += evals
+	st.mostEvals = max(st.mostEvals, most)
 }

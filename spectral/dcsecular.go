@@ -39,41 +39,66 @@ const (
 )
 
 // solve finds every root with up to workers goroutines. It returns the index
-// of a root that did not converge, or -1.
-func (q *secular) solve(workers int) int {
+// of a root that did not converge, or -1, and the number of evaluations of
+// f, all roots together and for the hardest one.
+func (q *secular) solve(workers int) (failed, evals, most int) {
 	var mu sync.Mutex
-	failed := -1
+	failed = -1
 	parallelFor(len(q.delta), workers, 16, func(j0, j1 int) {
+		sum, top := 0, 0
 		for j := j0; j < j1; j++ {
-			if !q.root(j) {
+			n := q.root(j)
+			if n == 0 {
 				mu.Lock()
 				failed = j
 				mu.Unlock()
 				return
 			}
+			sum += n
+			top = max(top, n)
 		}
+		mu.Lock()
+		evals += sum
+		most = max(most, top)
+		mu.Unlock()
 	})
-	return failed
+	return failed, evals, most
 }
 
-// root finds λ_j. The iteration is the "middle way" of R.-C. Li (as in
-// LAPACK's dlaed4): at the current point the poles left of the root and those
-// right of it are each replaced by one pole of the same value and slope,
-// placed at the pole that bounds the root's interval, and the resulting
-// quadratic gives the next point. A bracket from the sign of f rejects steps
-// that leave it (Newton, then bisection instead). The stopping test is
-// dlaed4's: |f| below eps times a bound on the rounding error of f itself.
-func (q *secular) root(j int) bool {
+// root finds λ_j by a rational iteration with the safeguards of LAPACK's
+// dlaed4, and returns how many times it evaluated f (0 on failure). At the
+// current point f is modelled by c + s₁/(p₁ − λ) + s₂/(p₂ − λ), two poles
+// on either side of the root's interval, with c chosen to match f; the
+// model's zero in the bracket is the next point. Three ways of choosing the
+// poles and weights, all matching f' as well:
+//   - fixed weight (LAPACK's first choice): p₁, p₂ are the poles that bound
+//     the interval; the origin pole keeps its own weight z_o², every other
+//     term is lumped into the other one. Fast when the root hugs its pole.
+//   - osculating: each side's terms are replaced by the one pole that
+//     matches their sum to second order, wherever that lies; the model then
+//     matches f” too. It wins when a heavy distant pole outweighs the light
+//     ones next to the root (clusters, glued Wilkinson matrices), where the
+//     other two lump it onto a near pole and crawl at half a step a time.
+//   - middle way (R.-C. Li): each side lumped into the pole that bounds it.
+//
+// The iteration starts with fixed weight and moves on to the next way
+// whenever a step fails to shrink |f| tenfold without crossing the root; a
+// way whose zero leaves the bracket (kept from the sign of f) gives way to
+// the next, then to Newton, then to bisection, so that every root converges.
+// The stopping test is dlaed4's: |f| below eps times a bound on the rounding
+// error of f itself.
+func (q *secular) root(j int) int {
 	const eps = 0x1p-53
 	delta, z := q.delta, q.z
 	k := len(delta)
 	if k == 1 {
 		q.base[0], q.tau[0] = delta[0], q.rho*z[0]*z[0]
-		return true
+		return 1
 	}
 	rhoinv := 1 / q.rho
-	// o: the origin pole; sp: the poles 0..sp lie left of the root's
-	// interval model (for the last root, the last pole is the right one).
+	// o: the origin pole. sp, sp+1: the poles that bound the model; the
+	// terms 0..sp are "left" (ψ), the rest "right" (φ). The last root lies
+	// right of every pole: its model poles are the last two.
 	var o, sp int
 	var lb, ub, tau float64
 	if j < k-1 {
@@ -100,18 +125,23 @@ func (q *secular) root(j int) bool {
 		tau = mid
 	}
 	base := delta[o]
+	way, prevW, evals := 0, 0.0, 0
 	for iter := 0; ; iter++ {
-		var psi, dpsi, epsi, phi, dphi, ephi float64
+		var psi, dpsi, ddpsi, epsi, phi, dphi, ddphi, ephi float64
 		for i := 0; i <= sp; i++ {
-			t := z[i] / ((delta[i] - base) - tau)
+			r := 1 / ((delta[i] - base) - tau)
+			t := z[i] * r
 			psi += z[i] * t
 			dpsi += t * t
+			ddpsi += t * t * r
 			epsi += psi
 		}
 		for i := k - 1; i > sp; i-- {
-			t := z[i] / ((delta[i] - base) - tau)
+			r := 1 / ((delta[i] - base) - tau)
+			t := z[i] * r
 			phi += z[i] * t
 			dphi += t * t
+			ddphi += t * t * r
 			ephi += phi
 		}
 		w := rhoinv + psi + phi
@@ -121,25 +151,50 @@ func (q *secular) root(j int) bool {
 		// error eps in τ.
 		bound := 8*(math.Abs(psi)+math.Abs(phi)) + math.Abs(epsi) + math.Abs(ephi) + 2*rhoinv + math.Abs(tau)*dw
 		if math.Abs(w) <= eps*bound {
+			evals = iter + 1
 			break
 		}
+		// τ becomes one end of the bracket, so a step inside it also goes
+		// the right way.
 		if w <= 0 {
 			lb = math.Max(lb, tau)
 		} else {
 			ub = math.Min(ub, tau)
 		}
+		if iter > 1 && w*prevW > 0 && math.Abs(w) > math.Abs(prevW)/10 {
+			way = (way + 1) % 3
+		}
+		prevW = w
 		if iter == secularMaxIter {
-			return false
+			return 0
 		}
 		eta, ok := 0.0, false
 		if iter < secularBisectAfter {
 			d1 := (delta[sp] - base) - tau
 			d2 := (delta[sp+1] - base) - tau
-			c := w - d1*dpsi - d2*dphi
-			a := (d1+d2)*w - d1*d2*dw
-			b := d1 * d2 * w
-			eta, ok = quadraticIn(a, b, c, lb-tau, ub-tau)
-			if !ok || w*eta >= 0 {
+			for try := 0; try < 3 && !ok; try++ {
+				// p₁ − τ, p₂ − τ and the weights.
+				p1, p2 := d1, d2
+				var s1, s2 float64
+				switch (way + try) % 3 {
+				case 0: // fixed weight
+					if o == sp {
+						t := z[o] / d1
+						s1, s2 = z[o]*z[o], (dw-t*t)*d2*d2
+					} else {
+						t := z[o] / d2
+						s1, s2 = (dw-t*t)*d1*d1, z[o]*z[o]
+					}
+				case 1: // osculating: a lone pole at distance p has f'/(f''/2) = p
+					p1, p2 = dpsi/ddpsi, dphi/ddphi
+					s1, s2 = dpsi*p1*p1, dphi*p2*p2
+				case 2: // middle way
+					s1, s2 = dpsi*d1*d1, dphi*d2*d2
+				}
+				c := w - s1/p1 - s2/p2
+				eta, ok = quadraticIn(c*(p1+p2)+s1+s2, p1*p2*w, c, lb-tau, ub-tau)
+			}
+			if !ok {
 				eta = -w / dw // Newton
 				ok = lb < tau+eta && tau+eta < ub
 			}
@@ -157,7 +212,7 @@ func (q *secular) root(j int) bool {
 		tau += eta
 	}
 	q.base[j], q.tau[j] = base, tau
-	return true
+	return max(evals, 1)
 }
 
 // f evaluates 1/ρ + Σ z_i²/((δ_i − δ_o) − τ).
