@@ -54,8 +54,9 @@ func dcProject(d, e []float64, w blas64.General, g Gemmer, workers int) error {
 	if err := checkTridiag("dcProject", d, e); err != nil {
 		return err
 	}
-	for i := 0; i < n; i++ {
-		for j, v := range w.Data[i*w.Stride : i*w.Stride+w.Cols] {
+	r := w.Cols
+	for i := 0; i < n && r > 0; i++ {
+		for j, v := range w.Data[i*w.Stride : i*w.Stride+r] {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("spectral: dcProject: w[%d,%d] = %v is not finite", i, j, v)
 			}
@@ -65,9 +66,8 @@ func dcProject(d, e []float64, w blas64.General, g Gemmer, workers int) error {
 		return nil
 	}
 	// The carried rows: w, then Zᵀ·e_first and Zᵀ·e_last of each subproblem.
-	r := w.Cols
 	rows := backend.NewGeneral(n, r+2)
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && r > 0; i++ {
 		copy(rows.Data[i*rows.Stride:], w.Data[i*w.Stride:i*w.Stride+r])
 	}
 	s := newDCSolver(d, e, rows, false, g, workers)
@@ -77,7 +77,9 @@ func dcProject(d, e []float64, w blas64.General, g Gemmer, workers int) error {
 		return err
 	}
 	for i, src := range order {
-		copy(w.Data[i*w.Stride:i*w.Stride+r], rows.Data[src*rows.Stride:])
+		if r > 0 {
+			copy(w.Data[i*w.Stride:i*w.Stride+r], rows.Data[src*rows.Stride:])
+		}
 	}
 	return nil
 }

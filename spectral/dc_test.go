@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -626,4 +627,151 @@ func goeTridiag(n int, seed uint64) tridiag {
 		t.e[i] = math.Sqrt(s)
 	}
 	return t
+}
+
+// TestDCSmallLeaves tears down to leaves of one and five rows, so that
+// merges of every small order (K = 1, 2, …) and their deflations run.
+func TestDCSmallLeaves(t *testing.T) {
+	defer func(l int) { dcLeaf = l }(dcLeaf)
+	g := gonum.New(0)
+	for _, leaf := range []int{1, 5} {
+		dcLeaf = leaf
+		for _, m := range testMatrices(true) {
+			n := m.n()
+			if n == 0 || n > 300 {
+				continue
+			}
+			what := fmt.Sprintf("leaf %d/%s", leaf, m.name)
+			d, e := m.copies()
+			z, err := dcVectors(d, e, g, 0)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			checkAscending(t, what, d)
+			for name, r := range map[string]float64{
+				"eigenvalues vs Dsterf": eigenvalueRatio(m, d, dsterf(t, m)),
+				"residual":              residualRatio(m, d, z),
+				"orthogonality":         orthogonalityRatio(t, g, z),
+			} {
+				if !(r <= ratioLimit) {
+					t.Errorf("%s: %s ratio %.3g, want ≤ %d", what, name, r, ratioLimit)
+				}
+			}
+			w := randomBlock(n, 3, 4)
+			p := blas64.General{Rows: n, Cols: w.Cols, Stride: w.Stride, Data: slices.Clone(w.Data)}
+			dp, ep := m.copies()
+			if err := dcProject(dp, ep, p, g, 0); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			compareProjections(t, what+" projections", m, w, dp, p, d, projectRows(t, g, z, w))
+		}
+	}
+}
+
+// TestDCWorkersAgree: goroutines only split independent work, so any number
+// of workers gives the same bits (the gonum backend's GEMM sums in a fixed
+// order whatever its thread count).
+func TestDCWorkersAgree(t *testing.T) {
+	m := goeTridiag(1100, 4)
+	g := gonum.New(0)
+	var firstD []float64
+	var firstZ, firstP blas64.General
+	for _, workers := range []int{1, 2, 5} {
+		d, e := m.copies()
+		z, err := dcVectors(d, e, g, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := randomBlock(m.n(), 4, 5)
+		dp, ep := m.copies()
+		if err := dcProject(dp, ep, p, g, workers); err != nil {
+			t.Fatal(err)
+		}
+		if firstD == nil {
+			firstD, firstZ, firstP = d, z, p
+			continue
+		}
+		if !slices.Equal(d, firstD) || !slices.Equal(z.Data, firstZ.Data) || !slices.Equal(p.Data, firstP.Data) {
+			t.Fatalf("workers = %d gives other results than workers = 1", workers)
+		}
+	}
+}
+
+func TestDCNonFinite(t *testing.T) {
+	g := gonum.New(0)
+	for _, c := range []struct {
+		array string
+		index int
+		value float64
+		want  string
+	}{
+		{"d", 5, math.NaN(), "d[5] = NaN"},
+		{"e", 3, math.Inf(1), "e[3] = +Inf"},
+		{"w", 2, math.Inf(-1), "w[2,1] = -Inf"},
+	} {
+		m := randomTridiag(40, 6)
+		d, e := m.copies()
+		w := randomBlock(40, 3, 6)
+		switch c.array {
+		case "d":
+			d[c.index] = c.value
+		case "e":
+			e[c.index] = c.value
+		case "w":
+			w.Data[c.index*w.Stride+1] = c.value
+		}
+		err := dcProject(slices.Clone(d), slices.Clone(e), w, g, 0)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("dcProject with %s: error %v, want one naming %q", c.want, err, c.want)
+		}
+		if c.array == "w" {
+			continue
+		}
+		if _, err := dcVectors(d, e, g, 0); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("dcVectors with %s: error %v, want one naming %q", c.want, err, c.want)
+		}
+	}
+	// e[n-1] is no part of T: a sentinel there is ignored.
+	m := randomTridiag(10, 7)
+	d, e := m.copies()
+	e[9] = math.NaN()
+	if _, err := dcVectors(d, e, g, 0); err != nil {
+		t.Errorf("NaN beyond e[n-2]: %v", err)
+	}
+}
+
+// TestDCProjectNoColumns: R = 0 still yields the eigenvalues.
+func TestDCProjectNoColumns(t *testing.T) {
+	m := goeTridiag(300, 8)
+	d, e := m.copies()
+	if err := dcProject(d, e, blas64.General{Rows: 300, Cols: 0, Stride: 1}, gonum.New(0), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := eigenvalueRatio(m, d, dsterf(t, m)); !(r <= ratioLimit) {
+		t.Errorf("eigenvalue ratio %.3g, want ≤ %d", r, ratioLimit)
+	}
+}
+
+// TestDCSecularIterations holds the root finder to its usual cost: about
+// four evaluations of the secular function per root, and no root near the
+// bisection fallback, on the matrices that stress it most.
+func TestDCSecularIterations(t *testing.T) {
+	g := gonum.New(0)
+	for _, m := range []tridiag{goeTridiag(1024, 9), toeplitz121(1024), gluedWilkinson(50, 1e-12), gluedWilkinson(50, 1e-9),
+		gradedSpectrum(500), randomTridiag(1024, 9), wilkinson(200), clustered(500), repeated(500), graded(500)} {
+		d, e := m.copies()
+		s := newDCSolver(d, e, backend.NewGeneral(m.n(), 2), false, g, 0)
+		if _, err := s.run(); err != nil {
+			t.Fatal(err)
+		}
+		st := &s.stats
+		avg := float64(st.evals) / float64(st.roots)
+		if testing.Verbose() {
+			t.Logf("%s: %d merges, %d of %d poles undeflated, %.2f evaluations per root, at most %d",
+				m.name, st.merges, st.roots, st.order, avg, st.mostEvals)
+		}
+		if avg > 6 || st.mostEvals > 40 {
+			t.Errorf("%s: %.2f evaluations per root, at most %d; want ≤ 6 and ≤ 40", m.name, avg, st.mostEvals)
+		}
+	}
 }

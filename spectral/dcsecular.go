@@ -127,23 +127,9 @@ func (q *secular) root(j int) int {
 	base := delta[o]
 	way, prevW, evals := 0, 0.0, 0
 	for iter := 0; ; iter++ {
-		var psi, dpsi, ddpsi, epsi, phi, dphi, ddphi, ephi float64
-		for i := 0; i <= sp; i++ {
-			r := 1 / ((delta[i] - base) - tau)
-			t := z[i] * r
-			psi += z[i] * t
-			dpsi += t * t
-			ddpsi += t * t * r
-			epsi += psi
-		}
-		for i := k - 1; i > sp; i-- {
-			r := 1 / ((delta[i] - base) - tau)
-			t := z[i] * r
-			phi += z[i] * t
-			dphi += t * t
-			ddphi += t * t * r
-			ephi += phi
-		}
+		// Each side summed from its far end, small terms first.
+		psi, dpsi, ddpsi, epsi := poleSums(delta, z, base, tau, 0, sp+1, 1)
+		phi, dphi, ddphi, ephi := poleSums(delta, z, base, tau, k-1, sp, -1)
 		w := rhoinv + psi + phi
 		dw := dpsi + dphi
 		// Each side's terms share a sign, so |Σ partial sums| bounds the
@@ -213,6 +199,21 @@ func (q *secular) root(j int) int {
 	}
 	q.base[j], q.tau[j] = base, tau
 	return max(evals, 1)
+}
+
+// poleSums returns, over i = from, from+step, … before end and with
+// d_i = (δ_i − base) − τ, the sums of z_i²/d_i, z_i²/d_i² and z_i²/d_i³,
+// and the sum of the running partial sums of the first.
+func poleSums(delta, z []float64, base, tau float64, from, end, step int) (s, ds, dds, partial float64) {
+	for i := from; i != end; i += step {
+		r := 1 / ((delta[i] - base) - tau)
+		t := z[i] * r
+		s += z[i] * t
+		ds += t * t
+		dds += t * t * r
+		partial += s
+	}
+	return s, ds, dds, partial
 }
 
 // f evaluates 1/ρ + Σ z_i²/((δ_i − δ_o) − τ).
