@@ -6,7 +6,9 @@ import (
 )
 
 // Gemmer is the one primitive spectral needs from a backend; backend.Backend
-// has it. Calls come from one goroutine at a time, as backend.Backend asks.
+// has it. It computes c = alpha·op(a)·op(b) + beta·c. Like a backend, a
+// Gemmer is used by one goroutine at a time: the solvers here serialize
+// their calls.
 type Gemmer interface {
 	Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) error
 }

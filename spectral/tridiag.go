@@ -25,7 +25,10 @@ import (
 // iteration; g is not needed (the divide and conquer one uses it).
 func tridiagProject(d, e []float64, w blas64.General, g Gemmer, workers int) error {
 	n := len(d)
-	if err := checkTridiag(d, e, w); err != nil {
+	if w.Rows != n {
+		panic(fmt.Sprintf("spectral: tridiagProject of order %d with a carried block of %d rows", n, w.Rows))
+	}
+	if err := checkTridiag("tridiagProject", d, e); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -69,29 +72,6 @@ func transposeSquare(a blas64.General) {
 			}
 		}
 	}
-}
-
-// checkTridiag panics on mismatched shapes (caller misuse) and reports a
-// non-finite entry of d or e as an error naming it.
-func checkTridiag(d, e []float64, w blas64.General) error {
-	n := len(d)
-	if len(e) < max(n-1, 0) {
-		panic(fmt.Sprintf("spectral: off-diagonal of length %d for a %d×%d tridiagonal", len(e), n, n))
-	}
-	if w.Rows != n {
-		panic(fmt.Sprintf("spectral: carried block has %d rows, want %d", w.Rows, n))
-	}
-	for i, v := range d {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("spectral: tridiagonal diagonal d[%d] = %v", i, v)
-		}
-	}
-	for i, v := range e[:max(n-1, 0)] {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("spectral: tridiagonal off-diagonal e[%d] = %v", i, v)
-		}
-	}
-	return nil
 }
 
 // sortAscending orders d ascending and permutes the rows of w with it
