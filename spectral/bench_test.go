@@ -85,7 +85,7 @@ func BenchmarkProject(b *testing.B) {
 		a0, m := benchGram(n, c)
 		for rep := 0; rep < benchReps(); rep++ {
 			for bname, be := range benchBackends() {
-				for _, route := range []string{spectral.RouteTwoStageQL, spectral.RouteFull} {
+				for _, route := range []string{spectral.RouteTwoStageDC, spectral.RouteTwoStageQL, spectral.RouteFull} {
 					b.Run(fmt.Sprintf("n=%d/c=%d/%s/%s", n, c, bname, route), func(b *testing.B) {
 						for range b.N {
 							b.StopTimer()

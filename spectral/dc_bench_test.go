@@ -6,7 +6,6 @@ import (
 
 	"gonum.org/v1/gonum/lapack"
 	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
-
 )
 
 var benchSink float64
@@ -64,4 +63,3 @@ func BenchmarkDCProject(b *testing.B) {
 		}
 	}
 }
-

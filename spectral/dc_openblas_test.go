@@ -8,7 +8,6 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/netlib/lapack/lapacke"
-
 )
 
 // dstedc runs LAPACK's divide and conquer (compz = 'I') through LAPACKE:

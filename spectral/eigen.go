@@ -33,7 +33,8 @@ func Eigen(g Gemmer, a blas64.General, workers int) ([]float64, error) {
 
 // eigenTwoStage reduces a to band form (its reflectors kept in a's lower
 // triangle), chases the band to tridiagonal form, solves the tridiagonal
-// problem with vectors Z and back-transforms U = Q1·(Q2·Z).
+// problem with vectors Z by divide and conquer and back-transforms
+// U = Q1·(Q2·Z).
 func eigenTwoStage(g Gemmer, a blas64.General, b, workers int) ([]float64, error) {
 	n := a.Rows
 	b = max(1, min(b, n-1))
@@ -44,7 +45,7 @@ func eigenTwoStage(g Gemmer, a blas64.General, b, workers int) ([]float64, error
 	bg := newBulge(a, b)
 	bg.run(workers)
 	d, e := bg.tridiagonal()
-	z, err := tridiagVectors(d, e, g, workers)
+	z, err := dcVectors(d, e, g, workers)
 	if err != nil {
 		return nil, err
 	}

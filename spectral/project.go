@@ -19,6 +19,9 @@ const (
 	// RouteTwoStageQL is dense → band → tridiagonal with the reflectors
 	// applied to Mᵀ, then the implicit QL with its rotations on Mᵀ's rows.
 	RouteTwoStageQL = "two-stage+ql"
+	// RouteTwoStageDC is the same reduction, then divide and conquer with
+	// its merges applied to Mᵀ's rows as GEMMs.
+	RouteTwoStageDC = "two-stage+dc"
 )
 
 // Options tune Project; the zero value chooses everything.
@@ -28,7 +31,8 @@ type Options struct {
 	Workers int
 	// Bandwidth is stage 1's half-bandwidth b (0: chosen by size).
 	Bandwidth int
-	// Route forces a route by name (RouteFull, RouteTwoStageQL); empty
+	// Route forces a route by name (RouteFull, RouteTwoStageQL,
+	// RouteTwoStageDC); empty
 	// chooses the cheapest by the cost model of route.go.
 	Route string
 }
@@ -99,12 +103,12 @@ func Project(g Gemmer, a, m blas64.General, opt Options) (*Result, error) {
 	switch route {
 	case RouteFull:
 		res.Values, res.P, err = projectFull(g, a, m, workers, sw)
-	case RouteTwoStageQL:
+	case RouteTwoStageQL, RouteTwoStageDC:
 		b := opt.Bandwidth
 		if b <= 0 {
 			b = chooseBandwidth(n)
 		}
-		res.Values, res.P, err = projectTwoStage(g, a, m, b, workers, sw)
+		res.Values, res.P, err = projectTwoStage(g, a, m, b, route == RouteTwoStageDC, workers, sw)
 	default:
 		panic(fmt.Sprintf("spectral: unknown route %q", route))
 	}
@@ -138,9 +142,10 @@ func projectFull(g Gemmer, a, m blas64.General, workers int, sw *stopwatch) ([]f
 	return w, p, nil
 }
 
-// projectTwoStage carries W = Mᵀ through both reductions and the QL
-// rotations, then hands back P = Wᵀ in descending order.
-func projectTwoStage(g Gemmer, a, m blas64.General, b, workers int, sw *stopwatch) ([]float64, blas64.General, error) {
+// projectTwoStage carries W = Mᵀ through both reductions and the
+// tridiagonal solver (QL rotations or D&C merges), then hands back P = Wᵀ
+// in descending order.
+func projectTwoStage(g Gemmer, a, m blas64.General, b int, dc bool, workers int, sw *stopwatch) ([]float64, blas64.General, error) {
 	n, c := a.Rows, m.Rows
 	w := transpose(m)
 	b = max(1, min(b, n-1))
@@ -157,10 +162,14 @@ func projectTwoStage(g Gemmer, a, m blas64.General, b, workers int, sw *stopwatc
 	sw.mark("band→tridiagonal")
 	bg.applyQ2(w, true, workers)
 	sw.mark("Q2ᵀ·W")
-	if err := tridiagProject(d, e, w, g, workers); err != nil {
+	solve, name := tridiagProject, "tridiagonal (QL)"
+	if dc {
+		solve, name = dcProject, "tridiagonal (D&C)"
+	}
+	if err := solve(d, e, w, g, workers); err != nil {
 		return nil, blas64.General{}, err
 	}
-	sw.mark("tridiagonal (QL)")
+	sw.mark(name)
 	values := make([]float64, n)
 	for j := range values {
 		values[j] = d[n-1-j]

@@ -300,7 +300,7 @@ func checkAgainst(t *testing.T, res *spectral.Result, wantW []float64, wantP bla
 }
 
 func routesUnderTest() []string {
-	return []string{spectral.RouteFull, spectral.RouteTwoStageQL}
+	return []string{spectral.RouteFull, spectral.RouteTwoStageQL, spectral.RouteTwoStageDC}
 }
 
 func TestProjectAgainstReference(t *testing.T) {
