@@ -31,6 +31,18 @@ func Eigen(g Gemmer, a blas64.General, workers int) ([]float64, error) {
 	return eigenOneStage(g, a, workers)
 }
 
+// Values computes all eigenvalues of the symmetric n×n matrix a (upper
+// triangle read), in descending order; a is destroyed. It is Project's
+// two-stage route with no rows to carry, so its cubic work is GEMM.
+func Values(g Gemmer, a blas64.General, workers int) ([]float64, error) {
+	n := a.Rows
+	res, err := Project(g, a, blas64.General{Rows: 0, Cols: n, Stride: max(n, 1)}, Options{Workers: workers, Route: RouteTwoStageQL})
+	if err != nil {
+		return nil, err
+	}
+	return res.Values, nil
+}
+
 // eigenTwoStage reduces a to band form (its reflectors kept in a's lower
 // triangle), chases the band to tridiagonal form, solves the tridiagonal
 // problem with vectors Z by divide and conquer and back-transforms

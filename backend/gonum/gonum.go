@@ -1,7 +1,9 @@
 // Package gonum is the pure-Go backend: always available, needs no cgo, and
 // runs the Gram across all cores with the packed micro-kernels of
-// kernels/cpu (Go assembly where the CPU has AVX2/FMA). Factorizations go
-// through gonum's lapack64/blas64 front ends. No package of this module
+// kernels/cpu (Go assembly where the CPU has AVX2/FMA). The symmetric
+// eigensolvers are package spectral's (a two-stage reduction whose cubic
+// work is this backend's GEMM); the other factorizations go through gonum's
+// lapack64/blas64 front ends. No package of this module
 // installs another implementation there with blas64.Use or lapack64.Use (the
 // openblas backend calls OpenBLAS directly), so this backend measures pure Go
 // even in a binary that also contains the openblas one.
@@ -13,7 +15,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack"
 	"gonum.org/v1/gonum/lapack/lapack64"
 
 	"github.com/reconalign/reconalign/backend"
@@ -98,25 +99,15 @@ func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General
 	return nil
 }
 
+// SymEig uses package spectral: a two-stage reduction whose cubic work is
+// this backend's GEMM, then divide and conquer (with vectors) or the QL
+// iteration (values only).
 func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
-	n := checkSquare("SymEig", a, a.Rows)
-	w := make([]float64, n)
-	if n == 0 {
-		return w, nil
-	}
+	checkSquare("SymEig", a, a.Rows)
 	if vectors {
 		return spectral.Eigen(b, a, b.threads)
 	}
-	jobz := lapack.EVNone
-	s := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}
-	work := []float64{0}
-	lapack64.Syev(jobz, s, w, work, -1)
-	work = make([]float64, int(work[0]))
-	if !lapack64.Syev(jobz, s, w, work, len(work)) {
-		return nil, backend.ErrNotConverged
-	}
-	backend.Reverse(w, blas64.General{})
-	return w, nil
+	return spectral.Values(b, a, b.threads)
 }
 
 func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General, error) {
