@@ -43,7 +43,9 @@ func TestEigenRoutes(t *testing.T) {
 					u := backend.Columns(a, n)
 					checkEigenpairs(t, p.a, w, u)
 					pm := backend.NewGeneral(p.m.Rows, n)
-					blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, p.m, u, 0, pm)
+					if p.m.Rows > 0 {
+						blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, p.m, u, 0, pm)
+					}
 					checkAgainst(t, &spectral.Result{Values: w, P: pm}, wantW, wantP, p.m)
 				})
 			}
