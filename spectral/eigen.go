@@ -1,11 +1,15 @@
 package spectral
 
 import (
+	"fmt"
 	"runtime"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+
+	"github.com/reconalign/reconalign/backend"
 )
 
 // Eigen computes all eigenpairs of the symmetric n×n matrix a (upper
@@ -43,40 +47,93 @@ func Values(g Gemmer, a blas64.General, workers int) ([]float64, error) {
 	return res.Values, nil
 }
 
-// eigenTwoStage reduces a to band form (its reflectors kept in a's lower
-// triangle), chases the band to tridiagonal form, solves the tridiagonal
-// problem with vectors Z by divide and conquer and back-transforms
-// U = Q1·(Q2·Z).
+// EigenTop computes the k largest eigenpairs of the symmetric n×n matrix a
+// (upper triangle read, a destroyed): values descending and an n×k matrix
+// of unit eigenvectors as columns. Only those k columns of the tridiagonal
+// eigenvectors go through the back-transforms.
+func EigenTop(g Gemmer, a blas64.General, k, workers int) ([]float64, blas64.General, error) {
+	n := a.Rows
+	checkShape("EigenTop", "a", a, n, n)
+	if k < 0 || k > n {
+		panic(fmt.Sprintf("spectral: EigenTop k = %d outside [0, %d]", k, n))
+	}
+	if err := checkFinite("A", a, true); err != nil {
+		return nil, blas64.General{}, err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if b := eigenBandwidth(n); b > 0 {
+		w, u, err := twoStageVectors(g, a, b, k, workers)
+		if err != nil {
+			return nil, blas64.General{}, err
+		}
+		return w[:k], u, nil
+	}
+	w, err := eigenOneStage(g, a, workers)
+	if err != nil {
+		return nil, blas64.General{}, err
+	}
+	return w[:k], backend.Columns(a, k), nil
+}
+
+// eigenTwoStage is Eigen's two-stage route: all n vectors, written to a.
 func eigenTwoStage(g Gemmer, a blas64.General, b, workers int) ([]float64, error) {
+	n := a.Rows
+	w, u, err := twoStageVectors(g, a, b, n, workers)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		copy(a.Data[i*a.Stride:i*a.Stride+n], u.Data[i*u.Stride:i*u.Stride+n])
+	}
+	return w, nil
+}
+
+// twoStageVectors reduces a to band form (its reflectors kept in a's lower
+// triangle), chases the band to tridiagonal form, solves the tridiagonal
+// problem with vectors Z by divide and conquer and back-transforms the k
+// leading columns: U_k = Q1·(Q2·Z_k). It returns all n eigenvalues
+// descending and U_k (n×k, columns descending).
+func twoStageVectors(g Gemmer, a blas64.General, b, k, workers int) ([]float64, blas64.General, error) {
 	n := a.Rows
 	b = max(1, min(b, n-1))
 	bd, err := reduceToBand(g, a, b, blas64.General{}, true)
 	if err != nil {
-		return nil, err
+		return nil, blas64.General{}, err
 	}
 	bg := newBulge(a, b)
 	bg.run(workers)
 	d, e := bg.tridiagonal()
 	z, err := dcVectors(d, e, g, workers)
 	if err != nil {
-		return nil, err
+		return nil, blas64.General{}, err
 	}
-	bg.applyQ2(z, false, workers)
-	if err := bd.backQ1(g, a, z); err != nil {
-		return nil, err
+	// Columns in descending order: in place when all are kept.
+	u := z
+	if k < n {
+		u = backend.NewGeneral(n, k)
+	}
+	for i := 0; i < n; i++ {
+		row := z.Data[i*z.Stride : i*z.Stride+n]
+		out := u.Data[i*u.Stride : i*u.Stride+k]
+		if k == n {
+			slices.Reverse(row)
+			continue
+		}
+		for j := range out {
+			out[j] = row[n-1-j]
+		}
+	}
+	bg.applyQ2(u, false, workers)
+	if err := bd.backQ1(g, a, u); err != nil {
+		return nil, blas64.General{}, err
 	}
 	w := make([]float64, n)
 	for j := range w {
 		w[j] = d[n-1-j]
 	}
-	for i := 0; i < n; i++ {
-		row := z.Data[i*z.Stride : i*z.Stride+n]
-		out := a.Data[i*a.Stride : i*a.Stride+n]
-		for j := range out {
-			out[j] = row[n-1-j]
-		}
-	}
-	return w, nil
+	return w, u, nil
 }
 
 // eigenOneStage reduces a to tridiagonal form with gonum's Dsytrd, forms Q

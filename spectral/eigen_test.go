@@ -99,3 +99,56 @@ func checkEigenpairs(t *testing.T, a blas64.General, w []float64, u blas64.Gener
 		t.Errorf("A·U − U·Λ: %.3g > 1e-12·n·‖A‖ = %.3g", worstR, 1e-12*float64(n)*scale)
 	}
 }
+
+// EigenTop's k columns are the leading eigenpairs: values as the
+// reference's first k, orthonormal columns, residuals at rounding level.
+func TestEigenTop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 22))
+	for _, p := range problems(rng) {
+		n := p.a.Rows
+		wantW, _ := reference(backend.Clone(p.a), p.m)
+		for _, k := range []int{0, 1, (n + 2) / 3, n} {
+			if k > n {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/k=%d", p.name, k), func(t *testing.T) {
+				w, u, err := spectral.EigenTop(testBackends["gonum"](), padded(p.a, 1), k, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(w) != k || u.Rows != n || u.Cols != k {
+					t.Fatalf("%d values and a %d×%d matrix, want %d and %d×%d", len(w), u.Rows, u.Cols, k, n, k)
+				}
+				scale := math.Max(norm2(wantW), math.SmallestNonzeroFloat64)
+				for j := range w {
+					if d := math.Abs(w[j] - wantW[j]); !(d <= 1e-12*scale) {
+						t.Fatalf("eigenvalue %d: %v, reference %v", j, w[j], wantW[j])
+					}
+				}
+				if k == 0 {
+					return
+				}
+				utu := backend.NewGeneral(k, k)
+				blas64.Gemm(blas.Trans, blas.NoTrans, 1, u, u, 0, utu)
+				au := backend.NewGeneral(n, k)
+				blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, p.a, u, 0, au)
+				for i := 0; i < n; i++ {
+					for j := 0; j < k; j++ {
+						if i < k {
+							want := 0.0
+							if i == j {
+								want = 1
+							}
+							if d := math.Abs(utu.Data[i*k+j] - want); d > 1e-12*float64(n) {
+								t.Fatalf("UᵀU (%d, %d) off by %.3g", i, j, d)
+							}
+						}
+						if d := math.Abs(au.Data[i*k+j] - u.Data[i*u.Stride+j]*w[j]); d > 1e-12*float64(n)*scale {
+							t.Fatalf("residual (%d, %d): %.3g", i, j, d)
+						}
+					}
+				}
+			})
+		}
+	}
+}

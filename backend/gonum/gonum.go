@@ -110,16 +110,13 @@ func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
 	return spectral.Values(b, a, b.threads)
 }
 
+// SymEigTop back-transforms only the k leading tridiagonal eigenvectors.
 func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General, error) {
 	n := checkSquare("SymEigTop", a, a.Rows)
 	if k < 0 || k > n {
 		panic(fmt.Sprintf("gonum: SymEigTop k = %d outside [0, %d]", k, n))
 	}
-	w, err := b.SymEig(a, true)
-	if err != nil {
-		return nil, blas64.General{}, err
-	}
-	return w[:k], backend.Columns(a, k), nil
+	return spectral.EigenTop(b, a, k, b.threads)
 }
 
 // SymGenEig reduces the pencil to standard form with the Cholesky factor of
