@@ -225,12 +225,17 @@ func (p *progress) set(s int, v int64) {
 // and each element of w is loaded once per group instead of once per sweep.
 // Q2·w runs the same sequence backwards.
 
-// q2Group sweeps per group and q2Strip columns per strip: a block of
-// (b+q2Group)×q2Strip values (32 KB at b = 32) stays in L1.
-const (
-	q2Group = 32
-	q2Strip = 64
-)
+// q2Group sweeps per group. A block of (b+q2Group) rows is worked on in
+// strips of q2Strip(b) columns, which stay in L1 (48 KB here) while the
+// group's reflectors pass over them: 64 columns at b ≤ 32, 32 above.
+const q2Group = 32
+
+func q2Strip(b int) int {
+	if (b+q2Group)*64*8 <= 40<<10 {
+		return 64
+	}
+	return 32
+}
 
 // applyQ2 overwrites w (n×r) with Q2ᵀ·w when forward is set (the order the
 // reflectors were made in), else with Q2·w. Workers own disjoint column
@@ -243,8 +248,9 @@ func (bg *bulge) applyQ2(w blas64.General, forward bool, workers int) {
 	}
 	n, b := bg.n, bg.b
 	groups := (ns + q2Group - 1) / q2Group
+	strip := q2Strip(b)
 	body := func(c0, c1 int) {
-		work := make([]float64, q2Strip)
+		work := make([]float64, strip)
 		for gi := range groups {
 			if !forward {
 				gi = groups - 1 - gi
@@ -256,8 +262,8 @@ func (bg *bulge) applyQ2(w blas64.General, forward bool, workers int) {
 				if forward {
 					k = kmax - kk
 				}
-				for x0 := c0; x0 < c1; x0 += q2Strip {
-					x1 := min(x0+q2Strip, c1)
+				for x0 := c0; x0 < c1; x0 += strip {
+					x1 := min(x0+strip, c1)
 					for si := s0; si < s1; si++ {
 						s := si
 						if !forward {

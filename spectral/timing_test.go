@@ -48,17 +48,19 @@ func TestTimeStages(t *testing.T) {
 			for _, route := range routes {
 				for gname, g := range timingGemmers() {
 					a := backend.Clone(a0)
+					cpu0 := processCPU()
 					start := time.Now()
 					res, err := Project(g, a, m, Options{Route: route, Bandwidth: bw})
 					if err != nil {
 						t.Fatal(err)
 					}
 					total := time.Since(start).Seconds()
+					cpuUsed := processCPU() - cpu0
 					var parts []string
 					for _, s := range res.Stages {
-						parts = append(parts, fmt.Sprintf("%s %.3f", s.Name, s.Seconds))
+						parts = append(parts, fmt.Sprintf("%s %.3f/%.3f", s.Name, s.Seconds, s.CPUSeconds))
 					}
-					t.Logf("n=%d c=%d %s %s: %.3f s [%s]", n, c, gname, route, total, strings.Join(parts, "; "))
+					t.Logf("n=%d c=%d b=%d %s %s: %.3f s wall, %.3f s cpu [%s]", n, c, bw, gname, route, total, cpuUsed, strings.Join(parts, "; "))
 				}
 			}
 		}
