@@ -267,7 +267,7 @@ func ProjectStats(be backend.Backend, st *Stats, rtol float64) (*Eigen, Projecti
 	if err != nil {
 		return nil, Projections{}, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
 	}
-	e := &Eigen{Route: RouteDirect.With(res.Route), Values: res.Values, Rank: rankOf(res.Values, rtol, sampleRank(st.N, st.Centered))}
+	e := &Eigen{Route: RouteDirect.With(res.Route), Values: res.Values, Rank: rankOf(res.Values, rtol, sampleRank(st.N, st.Centered)), Stages: res.Stages}
 	yq := backend.Columns(res.P, e.Rank)
 	scaleColumns(yq, e.Values[:e.Rank])
 	return e, Projections{YQ: yq, Gy: st.Gy}, nil

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/spectral"
 )
 
 // Route names which side of the Gram was eigendecomposed, optionally
@@ -49,6 +50,18 @@ type Eigen struct {
 	// eigenvectors themselves.
 	Sample blas64.General
 	Rank   int // number of eigenvalues above the tolerance
+	// Stages are the timed stages of the spectral route (ProjectStats), for
+	// logs; empty elsewhere.
+	Stages []spectral.Stage
+}
+
+// StageSummary is the stages as one line for a log: "name 1.2 s, …".
+func (e *Eigen) StageSummary() string {
+	parts := make([]string, len(e.Stages))
+	for i, s := range e.Stages {
+		parts[i] = fmt.Sprintf("%s %.2f s", s.Name, s.Seconds)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // rankOf counts the leading eigenvalues above rtol·λ_1 (values descending),

@@ -445,9 +445,9 @@ func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := AlignmentCurve(be, st, opt)
+	c, eig, err := AlignmentCurve(be, st, opt)
 	if err == nil {
-		e.opts.Logf("eigen: %s (D = %d, C = %d)", c.Route, st.D, st.C)
+		e.opts.Logf("eigen: %s (D = %d, C = %d): %s", c.Route, st.D, st.C, eig.StageSummary())
 	}
 	return c, err
 }
