@@ -120,36 +120,18 @@ func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General,
 }
 
 // SymGenEig reduces the pencil to standard form with the Cholesky factor of
-// b: with b = UᵀU, C = U⁻ᵀ·a·U⁻¹ has the same eigenvalues and v = U⁻¹·z.
+// b and solves it with spectral.Eigen; the factorisation and the triangular
+// solves are blocked onto this backend's GEMM (spectral.SymGenEig).
 func (b *Backend) SymGenEig(a, bm blas64.General) ([]float64, error) {
 	n := checkSquare("SymGenEig", a, a.Rows)
 	checkSquare("SymGenEig", bm, n)
-	if err := b.Cholesky(bm); err != nil {
-		return nil, err
-	}
-	backend.Symmetrize(a)
-	u := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: bm.Stride, Data: bm.Data}
-	blas64.Trsm(blas.Left, blas.Trans, 1, u, a)    // U⁻ᵀ·a
-	blas64.Trsm(blas.Right, blas.NoTrans, 1, u, a) // ·U⁻¹
-	w, err := b.SymEig(a, true)
-	if err != nil {
-		return nil, err
-	}
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, u, a)
-	return w, nil
+	return spectral.SymGenEig(b, a, bm, b.threads)
 }
 
+// Cholesky is blocked onto this backend's GEMM (spectral.Cholesky).
 func (b *Backend) Cholesky(a blas64.General) error {
-	n := checkSquare("Cholesky", a, a.Rows)
-	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}); !ok {
-		return backend.ErrNotPositiveDefinite
-	}
-	for i := 1; i < n; i++ {
-		for j := 0; j < i; j++ {
-			a.Data[i*a.Stride+j] = 0
-		}
-	}
-	return nil
+	checkSquare("Cholesky", a, a.Rows)
+	return spectral.Cholesky(b, a)
 }
 
 func (b *Backend) TriSolve(ul blas.Uplo, tA blas.Transpose, t, x blas64.General) error {
