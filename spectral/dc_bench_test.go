@@ -2,15 +2,31 @@ package spectral
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack"
 	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
-
-	"github.com/reconalign/reconalign/backend/gonum"
 )
 
+// The benchmarks solve the GOE tridiagonal model, whose merges deflate
+// little (a random tridiagonal deflates most poles and flatters D&C). Each
+// checks its eigenvalues against Dsterf before it times anything.
+
 var benchSink float64
+
+// benchLarge adds the ImageNet-width order 12,288 to BenchmarkDCProject
+// (minutes and 200 MB per run); set RECONALIGN_BENCH_LARGE=1 to run it.
+var benchLarge = os.Getenv("RECONALIGN_BENCH_LARGE") == "1"
+
+func checkBenchEigenvalues(b *testing.B, m tridiag, d []float64) {
+	b.Helper()
+	if r := eigenvalueRatio(m, d, dsterf(b, m)); !(r <= ratioLimit) {
+		b.Fatalf("%s: eigenvalue ratio %.3g against Dsterf", m.name, r)
+	}
+}
 
 func BenchmarkDCVectors(b *testing.B) {
 	for _, n := range []int{1024, 2048, 4096} {
@@ -23,6 +39,9 @@ func BenchmarkDCVectors(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					if i == 0 {
+						checkBenchEigenvalues(b, m, d)
+					}
 					benchSink += z.Data[0]
 				}
 			})
@@ -30,6 +49,8 @@ func BenchmarkDCVectors(b *testing.B) {
 	}
 }
 
+// BenchmarkDsteqr is gonum's implicit QL/QR with vectors, the pure-Go
+// alternative (n = 4,096 takes many minutes and is left out).
 func BenchmarkDsteqr(b *testing.B) {
 	for _, n := range []int{1024, 2048} {
 		m := goeTridiag(n, 1)
@@ -38,7 +59,10 @@ func BenchmarkDsteqr(b *testing.B) {
 				d, e := m.copies()
 				z := make([]float64, n*n)
 				if !(lapackgonum.Implementation{}).Dsteqr(lapack.EVTridiag, n, d, e, z, n, make([]float64, 2*n)) {
-					b.Fatal("no convergence")
+					b.Fatal("Dsteqr did not converge")
+				}
+				if i == 0 {
+					checkBenchEigenvalues(b, m, d)
 				}
 				benchSink += z[0]
 			}
@@ -47,23 +71,29 @@ func BenchmarkDsteqr(b *testing.B) {
 }
 
 func BenchmarkDCProject(b *testing.B) {
-	for _, n := range []int{4096} {
+	sizes := []int{4096}
+	if benchLarge {
+		sizes = append(sizes, 12288)
+	}
+	for _, n := range sizes {
 		m := goeTridiag(n, 1)
 		for _, r := range []int{10, 1000} {
-			w := randomBlock(n, r, 2)
+			w0 := randomBlock(n, r, 2)
 			for bname, g := range backends(b) {
 				b.Run(fmt.Sprintf("n=%d/R=%d/%s", n, r, bname), func(b *testing.B) {
 					for i := 0; i < b.N; i++ {
+						w := blas64.General{Rows: n, Cols: r, Stride: w0.Stride, Data: slices.Clone(w0.Data)}
 						d, e := m.copies()
 						if err := dcProject(d, e, w, g, 0); err != nil {
 							b.Fatal(err)
 						}
-						benchSink += d[0]
+						if i == 0 {
+							checkBenchEigenvalues(b, m, d)
+						}
+						benchSink += w.Data[0]
 					}
 				})
 			}
 		}
 	}
 }
-
-var _ = gonum.New
