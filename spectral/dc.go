@@ -181,8 +181,9 @@ func (s *dcSolver) run() ([]int, error) {
 	const eps = 0x1p-53
 	for lo := 0; lo < n; {
 		hi := lo + 1
-		// dstedc's test: dropping such an e changes no eigenvalue by more
-		// than a few ulps of itself, even for graded matrices.
+		// dstedc's test, relative to the neighbouring diagonal entries, so
+		// that the small eigenvalues of a graded matrix are not lost to an
+		// absolute threshold.
 		for hi < n && math.Abs(e[hi-1]) > eps*math.Sqrt(math.Abs(d[hi-1]))*math.Sqrt(math.Abs(d[hi])) {
 			hi++
 		}
