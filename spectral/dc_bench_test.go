@@ -13,7 +13,8 @@ import (
 
 // The benchmarks solve the GOE tridiagonal model, whose merges deflate
 // little (a random tridiagonal deflates most poles and flatters D&C). Each
-// checks its eigenvalues against Dsterf before it times anything.
+// checks its last eigenvalues against Dsterf, after the clock, and reports
+// CPU seconds per operation beside the wall time.
 
 var benchSink float64
 
@@ -21,11 +22,15 @@ var benchSink float64
 // (minutes and 200 MB per run); set RECONALIGN_BENCH_LARGE=1 to run it.
 var benchLarge = os.Getenv("RECONALIGN_BENCH_LARGE") == "1"
 
-// checkBenchEigenvalues stops the clock while it checks.
+// benchCPU reports the CPU seconds per operation spent since start (see
+// processCPU); call it right after the timed loop.
+func benchCPU(b *testing.B, start float64) {
+	b.ReportMetric((processCPU()-start)/float64(b.N), "cpu-s/op")
+}
+
+// checkBenchEigenvalues checks the last run's eigenvalues, after the clock.
 func checkBenchEigenvalues(b *testing.B, m tridiag, d []float64) {
 	b.Helper()
-	b.StopTimer()
-	defer b.StartTimer()
 	if r := eigenvalueRatio(m, d, dsterf(b, m)); !(r <= ratioLimit) {
 		b.Fatalf("%s: eigenvalue ratio %.3g against Dsterf", m.name, r)
 	}
@@ -36,17 +41,20 @@ func BenchmarkDCVectors(b *testing.B) {
 		m := goeTridiag(n, 1)
 		for bname, g := range backends(b) {
 			b.Run(fmt.Sprintf("n=%d/%s", n, bname), func(b *testing.B) {
+				var d []float64
+				cpu := processCPU()
 				for i := 0; i < b.N; i++ {
-					d, e := m.copies()
+					var e []float64
+					d, e = m.copies()
 					z, err := dcVectors(d, e, g, 0)
 					if err != nil {
 						b.Fatal(err)
 					}
-					if i == 0 {
-						checkBenchEigenvalues(b, m, d)
-					}
 					benchSink += z.Data[0]
 				}
+				b.StopTimer()
+				benchCPU(b, cpu)
+				checkBenchEigenvalues(b, m, d)
 			})
 		}
 	}
@@ -58,17 +66,20 @@ func BenchmarkDsteqr(b *testing.B) {
 	for _, n := range []int{1024, 2048} {
 		m := goeTridiag(n, 1)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			var d []float64
+			cpu := processCPU()
 			for i := 0; i < b.N; i++ {
-				d, e := m.copies()
+				var e []float64
+				d, e = m.copies()
 				z := make([]float64, n*n)
 				if !(lapackgonum.Implementation{}).Dsteqr(lapack.EVTridiag, n, d, e, z, n, make([]float64, 2*n)) {
 					b.Fatal("Dsteqr did not converge")
 				}
-				if i == 0 {
-					checkBenchEigenvalues(b, m, d)
-				}
 				benchSink += z[0]
 			}
+			b.StopTimer()
+			benchCPU(b, cpu)
+			checkBenchEigenvalues(b, m, d)
 		})
 	}
 }
@@ -84,17 +95,20 @@ func BenchmarkDCProject(b *testing.B) {
 			w0 := randomBlock(n, r, 2)
 			for bname, g := range backends(b) {
 				b.Run(fmt.Sprintf("n=%d/R=%d/%s", n, r, bname), func(b *testing.B) {
+					var d []float64
+					cpu := processCPU()
 					for i := 0; i < b.N; i++ {
 						w := blas64.General{Rows: n, Cols: r, Stride: w0.Stride, Data: slices.Clone(w0.Data)}
-						d, e := m.copies()
+						var e []float64
+						d, e = m.copies()
 						if err := dcProject(d, e, w, g, 0); err != nil {
 							b.Fatal(err)
 						}
-						if i == 0 {
-							checkBenchEigenvalues(b, m, d)
-						}
 						benchSink += w.Data[0]
 					}
+					b.StopTimer()
+					benchCPU(b, cpu)
+					checkBenchEigenvalues(b, m, d)
 				})
 			}
 		}

@@ -56,10 +56,16 @@ func BenchmarkDstedc(b *testing.B) {
 	for _, n := range []int{1024, 2048, 4096} {
 		m := goeTridiag(n, 1)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			var d []float64
+			cpu := processCPU()
 			for i := 0; i < b.N; i++ {
-				_, z := dstedc(b, m)
+				var z blas64.General
+				d, z = dstedc(b, m)
 				benchSink += z.Data[0]
 			}
+			b.StopTimer()
+			benchCPU(b, cpu)
+			checkBenchEigenvalues(b, m, d)
 		})
 	}
 }
