@@ -66,19 +66,23 @@ func (q *secular) solve(c *cores) (failed, evals, most int) {
 }
 
 // root finds λ_j by a rational iteration with the safeguards of LAPACK's
-// dlaed4, and returns how many times it evaluated f (0 on failure). At the
-// current point f is modelled by c + s₁/(p₁ − λ) + s₂/(p₂ − λ), two poles
-// on either side of the root's interval, with c chosen to match f; the
-// model's zero in the bracket is the next point. Three ways of choosing the
-// poles and weights, all matching f' as well:
+// dlaed4. It returns the number of iterates at which it evaluated f and its
+// derivatives (the first pass, which picks the origin, not counted), or 0
+// on failure.
+//
+// At the current point f is modelled by c + s₁/(p₁ − λ) + s₂/(p₂ − λ), a
+// pole on either side of the root's interval, with c chosen to match f; the
+// model's zero in the bracket is the next point. There are three ways of
+// choosing the poles and weights, all matching f' as well:
 //   - fixed weight (LAPACK's first choice): p₁, p₂ are the poles that bound
 //     the interval; the origin pole keeps its own weight z_o², every other
 //     term is lumped into the other one. Fast when the root hugs its pole.
 //   - osculating: each side's terms are replaced by the one pole that
 //     matches their sum to second order, wherever that lies; the model then
-//     matches f” too. It wins when a heavy distant pole outweighs the light
-//     ones next to the root (clusters, glued Wilkinson matrices), where the
-//     other two lump it onto a near pole and crawl at half a step a time.
+//     matches the second derivative too. It wins when a heavy distant pole
+//     outweighs the light ones next to the root (clusters, glued Wilkinson
+//     matrices), where the other two lump it onto a near pole and crawl at
+//     half a step a time.
 //   - middle way (R.-C. Li): each side lumped into the pole that bounds it.
 //
 // The iteration starts with fixed weight and moves on to the next way
