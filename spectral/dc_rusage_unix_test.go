@@ -4,10 +4,10 @@ package spectral
 
 import "syscall"
 
-// processCPU returns the CPU seconds (user + system) this process has used,
+// dcProcessCPU returns the CPU seconds (user + system) this process has used,
 // all threads together (OpenBLAS's included): on a machine shared with other
 // jobs it measures the work where wall time measures the neighbours.
-func processCPU() float64 {
+func dcProcessCPU() float64 {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

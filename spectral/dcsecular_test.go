@@ -9,10 +9,10 @@ import (
 	"testing"
 )
 
-// secularBig returns root j of 1/ρ + Σ z_i²/(δ_i − λ) as an offset from
+// dcSecularBig returns root j of 1/ρ + Σ z_i²/(δ_i − λ) as an offset from
 // base, by bisection in 256-bit arithmetic on the root's interval (which f
 // crosses from −∞ to a positive value), to 2^-140 of the interval.
-func secularBig(q *secular, j int, base float64) float64 {
+func dcSecularBig(q *secular, j int, base float64) float64 {
 	const prec = 192
 	bf := func(x float64) *big.Float { return new(big.Float).SetPrec(prec).SetFloat64(x) }
 	k := len(q.delta)
@@ -59,7 +59,7 @@ func secularBig(q *secular, j int, base float64) float64 {
 	return x
 }
 
-// TestSecularRoots checks every root's offset from its pole against a
+// TestDCSecularRoots checks every root's offset from its pole against a
 // 192-bit bisection: the offset, not λ, is what the eigenvectors are built
 // from. f is evaluated in float64 with a rounding error up to eps·B (B the
 // bound that the stopping test uses, dlaed4's), which moves the root by
@@ -67,7 +67,7 @@ func secularBig(q *secular, j int, base float64) float64 {
 // itself, no more. Where f' is large — a root next to a pole of weight
 // comparable to the rest — that is a few ulps relative to the offset
 // however small it is.
-func TestSecularRoots(t *testing.T) {
+func TestDCSecularRoots(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct {
 		k      int
@@ -98,12 +98,12 @@ func TestSecularRoots(t *testing.T) {
 				t.Fatalf("%s: root %d did not converge", what, failed)
 			}
 			for j := range q.delta {
-				want := secularBig(q, j, q.base[j])
+				want := dcSecularBig(q, j, q.base[j])
 				// The poles left of the root, then those right of it.
 				psi, dpsi, _, epsi := poleSums(q.delta, q.z, q.base[j], want, 0, j+1, 1)
 				phi, dphi, _, ephi := poleSums(q.delta, q.z, q.base[j], want, c.k-1, j, -1)
 				bound := 8*(math.Abs(psi)+math.Abs(phi)) + math.Abs(epsi) + math.Abs(ephi) + 2/q.rho
-				slack := 4*ulp*bound/(dpsi+dphi) + 4*ulp*math.Abs(want)
+				slack := 4*dcUlp*bound/(dpsi+dphi) + 4*dcUlp*math.Abs(want)
 				err := math.Abs(q.tau[j] - want)
 				worst = math.Max(worst, err/slack)
 				if !(err <= slack) {
