@@ -44,8 +44,8 @@ const dcSpawnMin = 256
 // dcProject overwrites d with T's eigenvalues in ascending order and w (n×R,
 // rows indexed by T's coordinates) with Zᵀ·w: row i of w becomes the
 // projection on the eigenvector of d[i]. e (length at least n-1) is
-// destroyed. Products run through g, one call at a time; workers bounds the
-// goroutines of the rest (0: GOMAXPROCS).
+// destroyed. Products run through g, one call at a time; the rest keeps up
+// to workers cores busy (0: GOMAXPROCS), never while g runs.
 func dcProject(d, e []float64, w blas64.General, g Gemmer, workers int) error {
 	n := len(d)
 	if w.Rows != n || (n > 0 && w.Stride < w.Cols) || (n > 0 && w.Cols > 0 && len(w.Data) < (n-1)*w.Stride+w.Cols) {
@@ -86,8 +86,8 @@ func dcProject(d, e []float64, w blas64.General, g Gemmer, workers int) error {
 
 // dcVectors overwrites d with T's eigenvalues in ascending order and returns
 // Z (n×n row-major, column i the unit eigenvector of d[i]). e (length at
-// least n-1) is destroyed. Products run through g, one call at a time;
-// workers bounds the goroutines of the rest (0: GOMAXPROCS).
+// least n-1) is destroyed. Products run through g, one call at a time; the
+// rest keeps up to workers cores busy (0: GOMAXPROCS), never while g runs.
 func dcVectors(d, e []float64, g Gemmer, workers int) (blas64.General, error) {
 	n := len(d)
 	if err := checkTridiag("dcVectors", d, e); err != nil {
@@ -153,8 +153,8 @@ type dcSolver struct {
 	tmp     blas64.General
 	vectors bool
 	ends    int // projections: the column of Zᵀ·e_first; Zᵀ·e_last follows
-	workers int
 
+	cores  *cores
 	gemmMu sync.Mutex
 	g      Gemmer
 	spawn  chan struct{} // one token per goroutine that may solve a subtree
@@ -166,7 +166,7 @@ func newDCSolver(d, e []float64, rows blas64.General, vectors bool, g Gemmer, wo
 		workers = runtime.GOMAXPROCS(0)
 	}
 	return &dcSolver{
-		d: d, e: e, rows: rows, vectors: vectors, g: g, workers: workers, phys: make([]int, len(d)),
+		d: d, e: e, rows: rows, vectors: vectors, g: g, cores: newCores(workers), phys: make([]int, len(d)),
 		tmp:   blas64.General{Rows: rows.Rows, Cols: rows.Cols, Stride: rows.Stride, Data: make([]float64, len(rows.Data))},
 		spawn: make(chan struct{}, workers-1),
 	}
@@ -181,8 +181,9 @@ func (s *dcSolver) run() ([]int, error) {
 	const eps = 0x1p-53
 	for lo := 0; lo < n; {
 		hi := lo + 1
-		// dstedc's test: dropping such an e changes no eigenvalue by more
-		// than a few ulps of itself, even for graded matrices.
+		// dstedc's test, relative to the neighbouring diagonal entries, so
+		// that the small eigenvalues of a graded matrix are not lost to an
+		// absolute threshold.
 		for hi < n && math.Abs(e[hi-1]) > eps*math.Sqrt(math.Abs(d[hi-1]))*math.Sqrt(math.Abs(d[hi])) {
 			hi++
 		}
@@ -290,7 +291,10 @@ func (s *dcSolver) leaf(lo, hi int) error {
 	n := hi - lo
 	q := make([]float64, n*n)
 	work := make([]float64, max(1, 2*n-2))
-	if !(lapackgonum.Implementation{}).Dsteqr(lapack.EVTridiag, n, s.d[lo:hi], s.e[lo:max(lo, hi-1)], q, n, work) {
+	s.cores.acquire(1)
+	ok := (lapackgonum.Implementation{}).Dsteqr(lapack.EVTridiag, n, s.d[lo:hi], s.e[lo:max(lo, hi-1)], q, n, work)
+	s.cores.release(1)
+	if !ok {
 		return fmt.Errorf("spectral: implicit QL on a block of order %d: %w", n, backend.ErrNotConverged)
 	}
 	rs := s.rows.Stride
@@ -327,10 +331,12 @@ func (s *dcSolver) rowBlock(a blas64.General, r0, r1, c0, c1 int) blas64.General
 }
 
 // gemm computes c = a·b (a transposed with tA) through g, one call at a
-// time: a backend is used by one goroutine at a time, and its GEMM already
-// uses every core.
+// time (a backend is used by one goroutine at a time) and holding every
+// core, which its GEMM uses.
 func (s *dcSolver) gemm(tA blas.Transpose, a, b, c blas64.General) error {
 	s.gemmMu.Lock()
 	defer s.gemmMu.Unlock()
+	s.cores.acquire(s.cores.n)
+	defer s.cores.release(s.cores.n)
 	return s.g.Gemm(tA, blas.NoTrans, 1, a, b, 0, c)
 }

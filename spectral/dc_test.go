@@ -19,27 +19,27 @@ import (
 	"github.com/reconalign/reconalign/backend/openblas"
 )
 
-// ulp is LAPACK's dlamch('P'), the unit of the accuracy ratios below.
-const ulp = 0x1p-52
+// dcUlp is LAPACK's dlamch('P'), the unit of the accuracy ratios below.
+const dcUlp = 0x1p-52
 
 // The accuracy ratios of LAPACK's dstt21 / dstech tests, which pass at 50:
 // residual ‖T·Z − Z·Λ‖₁/(n·‖T‖₁·ulp), orthogonality ‖ZᵀZ − I‖₁/(n·ulp), and
 // an eigenvalue error over n·‖T‖₁·ulp. A correct D&C stays below 1; a wrong
 // vector or root gives 1e10 and more.
-const ratioLimit = 20
+const dcRatioLimit = 20
 
-// tridiag is one test matrix: diagonal d, off-diagonal e (length n-1).
-type tridiag struct {
+// dcCase is one test matrix: diagonal d, off-diagonal e (length n-1).
+type dcCase struct {
 	name string
 	d, e []float64
 	// exact holds the eigenvalues in closed form, ascending, when known.
 	exact []float64
 }
 
-func (t tridiag) n() int { return len(t.d) }
+func (t dcCase) n() int { return len(t.d) }
 
 // norm1 is ‖T‖₁.
-func (t tridiag) norm1() float64 {
+func (t dcCase) norm1() float64 {
 	s := 0.0
 	for i := range t.d {
 		c := math.Abs(t.d[i])
@@ -54,13 +54,13 @@ func (t tridiag) norm1() float64 {
 	return s
 }
 
-func (t tridiag) copies() (d, e []float64) {
+func (t dcCase) copies() (d, e []float64) {
 	return slices.Clone(t.d), append(slices.Clone(t.e), 0)
 }
 
-func randomTridiag(n int, seed uint64) tridiag {
+func dcRandom(n int, seed uint64) dcCase {
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))
-	t := tridiag{name: fmt.Sprintf("random%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
+	t := dcCase{name: fmt.Sprintf("random%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
 	for i := range t.d {
 		t.d[i] = rng.Float64()*2 - 1
 	}
@@ -70,9 +70,9 @@ func randomTridiag(n int, seed uint64) tridiag {
 	return t
 }
 
-// toeplitz121 is tridiag(1, 2, 1), with eigenvalues 2 − 2·cos(kπ/(n+1)).
-func toeplitz121(n int) tridiag {
-	t := tridiag{name: fmt.Sprintf("toeplitz%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0)), exact: make([]float64, n)}
+// dcToeplitz121 is tridiag(1, 2, 1), with eigenvalues 2 − 2·cos(kπ/(n+1)).
+func dcToeplitz121(n int) dcCase {
+	t := dcCase{name: fmt.Sprintf("toeplitz%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0)), exact: make([]float64, n)}
 	for i := range t.d {
 		t.d[i] = 2
 		t.exact[i] = 2 - 2*math.Cos(float64(i+1)*math.Pi/float64(n+1))
@@ -83,11 +83,11 @@ func toeplitz121(n int) tridiag {
 	return t
 }
 
-// wilkinson is W⁺ of order 2m+1 (d_i = |m − i|, e = 1): its largest
+// dcWilkinson is W⁺ of order 2m+1 (d_i = |m − i|, e = 1): its largest
 // eigenvalues come in pairs that agree to many digits.
-func wilkinson(m int) tridiag {
+func dcWilkinson(m int) dcCase {
 	n := 2*m + 1
-	t := tridiag{name: fmt.Sprintf("wilkinson%d", n), d: make([]float64, n), e: make([]float64, n-1)}
+	t := dcCase{name: fmt.Sprintf("wilkinson%d", n), d: make([]float64, n), e: make([]float64, n-1)}
 	for i := range t.d {
 		t.d[i] = math.Abs(float64(m - i))
 	}
@@ -97,11 +97,11 @@ func wilkinson(m int) tridiag {
 	return t
 }
 
-// gluedWilkinson chains copies of W⁺₂₁ coupled by glue: clusters of nearly
+// dcGlued chains copies of W⁺₂₁ coupled by glue: clusters of nearly
 // equal eigenvalues, one per copy.
-func gluedWilkinson(copies int, glue float64) tridiag {
-	w := wilkinson(10)
-	t := tridiag{name: fmt.Sprintf("glued%dx21(%g)", copies, glue)}
+func dcGlued(copies int, glue float64) dcCase {
+	w := dcWilkinson(10)
+	t := dcCase{name: fmt.Sprintf("glued%dx21(%g)", copies, glue)}
 	for c := 0; c < copies; c++ {
 		t.d = append(t.d, w.d...)
 		t.e = append(t.e, w.e...)
@@ -112,9 +112,9 @@ func gluedWilkinson(copies int, glue float64) tridiag {
 	return t
 }
 
-// graded has entries falling from 1 to 1e-15 along the diagonal.
-func graded(n int) tridiag {
-	t := tridiag{name: fmt.Sprintf("graded%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
+// dcGraded has entries falling from 1 to 1e-15 along the diagonal.
+func dcGraded(n int) dcCase {
+	t := dcCase{name: fmt.Sprintf("graded%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
 	for i := range t.d {
 		t.d[i] = math.Pow(10, -15*float64(i)/float64(max(n-1, 1)))
 	}
@@ -124,9 +124,9 @@ func graded(n int) tridiag {
 	return t
 }
 
-// withSpectrum is the tridiagonal form (gonum's Dsytrd) of Q·diag(λ)·Qᵀ for
+// dcWithSpectrum is the tridiagonal form (gonum's Dsytrd) of Q·diag(λ)·Qᵀ for
 // a random orthogonal Q: a tridiagonal with a spectrum of our choosing.
-func withSpectrum(name string, lambda []float64, seed uint64) tridiag {
+func dcWithSpectrum(name string, lambda []float64, seed uint64) dcCase {
 	n := len(lambda)
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))
 	a := make([]float64, n*n)
@@ -160,7 +160,7 @@ func withSpectrum(name string, lambda []float64, seed uint64) tridiag {
 			}
 		}
 	}
-	t := tridiag{name: fmt.Sprintf("%s%d", name, n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
+	t := dcCase{name: fmt.Sprintf("%s%d", name, n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
 	if n == 0 {
 		return t
 	}
@@ -170,9 +170,9 @@ func withSpectrum(name string, lambda []float64, seed uint64) tridiag {
 	return t
 }
 
-// repeated has eigenvalues 1 (half of them), −1 (a quarter) and the rest
+// dcRepeated has eigenvalues 1 (half of them), −1 (a quarter) and the rest
 // spread: merges deflate most of their poles.
-func repeated(n int) tridiag {
+func dcRepeated(n int) dcCase {
 	l := make([]float64, n)
 	for i := range l {
 		switch {
@@ -184,20 +184,20 @@ func repeated(n int) tridiag {
 			l[i] = float64(i) / float64(n)
 		}
 	}
-	return withSpectrum("repeated", l, 7)
+	return dcWithSpectrum("repeated", l, 7)
 }
 
-func gradedSpectrum(n int) tridiag {
+func dcGradedSpectrum(n int) dcCase {
 	l := make([]float64, n)
 	for i := range l {
 		l[i] = math.Pow(10, -15*float64(i)/float64(max(n-1, 1)))
 	}
-	return withSpectrum("gradedspectrum", l, 11)
+	return dcWithSpectrum("gradedspectrum", l, 11)
 }
 
-// clustered is d = 1, tiny random e: every eigenvalue within 2e-9 of 1.
-func clustered(n int) tridiag {
-	t := randomTridiag(n, 5)
+// dcClustered is d = 1, tiny random e: every eigenvalue within 2e-9 of 1.
+func dcClustered(n int) dcCase {
+	t := dcRandom(n, 5)
 	t.name = fmt.Sprintf("clustered%d", n)
 	for i := range t.d {
 		t.d[i] = 1
@@ -208,10 +208,10 @@ func clustered(n int) tridiag {
 	return t
 }
 
-// withZeros is random with exact zeros in e: independent blocks of several
+// dcWithZeros is random with exact zeros in e: independent blocks of several
 // sizes, eigenvalues from all of them interleaved.
-func withZeros(n int) tridiag {
-	t := randomTridiag(n, 3)
+func dcWithZeros(n int) dcCase {
+	t := dcRandom(n, 3)
 	t.name = fmt.Sprintf("zeros%d", n)
 	for i := 0; i < len(t.e); i += 1 + i%37 {
 		t.e[i] = 0
@@ -219,9 +219,9 @@ func withZeros(n int) tridiag {
 	return t
 }
 
-// diagonal is e = 0 throughout with d unsorted and repeated.
-func diagonal(n int) tridiag {
-	t := randomTridiag(n, 9)
+// dcDiagonal is e = 0 throughout with d unsorted and repeated.
+func dcDiagonal(n int) dcCase {
+	t := dcRandom(n, 9)
 	t.name = fmt.Sprintf("diagonal%d", n)
 	for i := range t.d {
 		t.d[i] = float64((i * 7) % 5)
@@ -230,29 +230,44 @@ func diagonal(n int) tridiag {
 	return t
 }
 
-// testMatrices covers the kinds of the brief at orders on both sides of the
+// dcScaled multiplies t by f: the solvers work at unit scale and must give
+// f times the answers.
+func dcScaled(t dcCase, f float64) dcCase {
+	t.name = fmt.Sprintf("%s×%g", t.name, f)
+	t.d, t.e = slices.Clone(t.d), slices.Clone(t.e)
+	for i := range t.d {
+		t.d[i] *= f
+	}
+	for i := range t.e {
+		t.e[i] *= f
+	}
+	return t
+}
+
+// dcCases covers the kinds of the brief at orders on both sides of the
 // leaf size and of powers of two.
-func testMatrices(short bool) []tridiag {
+func dcCases(short bool) []dcCase {
 	l := dcLeaf
-	var ts []tridiag
+	var ts []dcCase
 	for _, n := range []int{0, 1, 2, 3, l - 1, l, l + 1, 2*l - 1, 2 * l, 2*l + 1, 100, 255, 257, 600} {
-		ts = append(ts, randomTridiag(n, 1))
+		ts = append(ts, dcRandom(n, 1))
 	}
 	for _, n := range []int{2, l + 1, 2*l + 3, 300} {
-		ts = append(ts, toeplitz121(n), graded(n), withZeros(n), diagonal(n), clustered(n))
+		ts = append(ts, dcToeplitz121(n), dcGraded(n), dcWithZeros(n), dcDiagonal(n), dcClustered(n))
 	}
 	for _, n := range []int{l + 1, 130, 300} {
-		ts = append(ts, repeated(n), gradedSpectrum(n))
+		ts = append(ts, dcRepeated(n), dcGradedSpectrum(n))
 	}
-	ts = append(ts, wilkinson(10), wilkinson(50), gluedWilkinson(10, 1e-9), gluedWilkinson(20, 1e-14), gluedWilkinson(7, 1))
+	ts = append(ts, dcWilkinson(10), dcWilkinson(50), dcGlued(10, 1e-9), dcGlued(20, 1e-14), dcGlued(7, 1))
+	ts = append(ts, dcGOE(3*l+5, 1), dcScaled(dcGOE(90, 2), 1e150), dcScaled(dcGraded(90), 1e-150))
 	if !short {
-		ts = append(ts, randomTridiag(2000, 2), toeplitz121(1999), gluedWilkinson(90, 1e-12), repeated(700))
+		ts = append(ts, dcRandom(2000, 2), dcToeplitz121(1999), dcGlued(90, 1e-12), dcRepeated(700))
 	}
 	return ts
 }
 
-// backends returns the CPU backends this build has, by name.
-func backends(t testing.TB) map[string]Gemmer {
+// dcBackends returns the CPU backends this build has, by name.
+func dcBackends(t testing.TB) map[string]Gemmer {
 	bs := map[string]Gemmer{"gonum": newCPUGemmer(0)}
 	ob, err := backend.Open(openblas.Name, backend.Options{})
 	switch {
@@ -266,12 +281,16 @@ func backends(t testing.TB) map[string]Gemmer {
 	return bs
 }
 
-// sturmBig returns the eigenvalues of t ascending, each by bisection on the
-// Sturm count evaluated in 200-bit arithmetic: an independent reference good
-// to far below float64 rounding, for small n.
-func sturmBig(t tridiag) []float64 {
+// dcRadiusBound is a bound on the spectral radius strictly above ‖T‖₁ (and above 0).
+func dcRadiusBound(norm float64) float64 { return math.Max(norm*1.0625, math.SmallestNonzeroFloat64) }
+
+// dcSturmBig returns the eigenvalues of t ascending, each by bisection on the
+// Sturm count evaluated in 128-bit arithmetic down to an interval of
+// 2^-85·‖T‖: an independent reference good to far below float64 rounding,
+// for small n.
+func dcSturmBig(t dcCase) []float64 {
 	n := t.n()
-	const prec = 200
+	const prec = 128
 	bf := func(x float64) *big.Float { return new(big.Float).SetPrec(prec).SetFloat64(x) }
 	d := make([]*big.Float, n)
 	e2 := make([]*big.Float, n)
@@ -281,6 +300,10 @@ func sturmBig(t tridiag) []float64 {
 			e2[i] = new(big.Float).SetPrec(prec).Mul(bf(t.e[i]), bf(t.e[i]))
 		}
 	}
+	bound := bf(dcRadiusBound(t.norm1()))
+	// A zero pivot is shifted past by a perturbation far below the bisection's
+	// resolution.
+	tiny := new(big.Float).SetPrec(prec).SetMantExp(bound, -300)
 	// below(x) counts eigenvalues < x: the negative pivots of T − x·I.
 	q, r := new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec)
 	below := func(x *big.Float) int {
@@ -290,7 +313,7 @@ func sturmBig(t tridiag) []float64 {
 				q.Sub(d[0], x)
 			} else {
 				if q.Sign() == 0 {
-					q.SetFloat64(1e-300) // a zero pivot: shift past it
+					q.Set(tiny)
 				}
 				r.Quo(e2[i-1], q)
 				q.Sub(d[i], x)
@@ -302,12 +325,11 @@ func sturmBig(t tridiag) []float64 {
 		}
 		return c
 	}
-	bound := t.norm1() + 1
 	out := make([]float64, n)
 	for k := 0; k < n; k++ {
-		lo, hi := bf(-bound), bf(bound)
+		lo, hi := new(big.Float).Neg(bound), new(big.Float).Set(bound)
 		mid := new(big.Float).SetPrec(prec)
-		for it := 0; it < 120; it++ {
+		for it := 0; it < 86; it++ {
 			mid.Add(lo, hi)
 			mid.Quo(mid, bf(2))
 			if below(mid) > k {
@@ -321,19 +343,29 @@ func sturmBig(t tridiag) []float64 {
 	return out
 }
 
-// dsterf returns the eigenvalues by gonum's root-free QR, ascending.
-func dsterf(t testing.TB, m tridiag) []float64 {
+// dcRefDsterf returns the eigenvalues by gonum's root-free QR, ascending. The
+// matrix is first scaled by a power of two (exact) to unit size: gonum
+// v0.17's Dsterf panics in its own rescaling of matrices near underflow.
+func dcRefDsterf(t testing.TB, m dcCase) []float64 {
+	_, exp := math.Frexp(m.norm1())
 	d, e := m.copies()
+	for i := range d {
+		d[i] = math.Ldexp(d[i], -exp)
+		e[i] = math.Ldexp(e[i], -exp)
+	}
 	if !(lapackgonum.Implementation{}).Dsterf(m.n(), d, e) {
 		t.Fatalf("%s: Dsterf did not converge", m.name)
+	}
+	for i := range d {
+		d[i] = math.Ldexp(d[i], exp)
 	}
 	slices.Sort(d)
 	return d
 }
 
-// dsteqr returns the eigenvalues ascending and Z (columns) by gonum's
+// dcRefDsteqr returns the eigenvalues ascending and Z (columns) by gonum's
 // implicit QL/QR.
-func dsteqr(t testing.TB, m tridiag) ([]float64, blas64.General) {
+func dcRefDsteqr(t testing.TB, m dcCase) ([]float64, blas64.General) {
 	n := m.n()
 	d, e := m.copies()
 	z := blas64.General{Rows: n, Cols: n, Stride: max(n, 1), Data: make([]float64, n*n)}
@@ -343,17 +375,17 @@ func dsteqr(t testing.TB, m tridiag) ([]float64, blas64.General) {
 	return d, z
 }
 
-// eigenvalueRatio is max_i |λ_i − ref_i| / (n·‖T‖₁·ulp).
-func eigenvalueRatio(m tridiag, got, ref []float64) float64 {
+// dcEigenvalueRatio is max_i |λ_i − ref_i| / (n·‖T‖₁·ulp).
+func dcEigenvalueRatio(m dcCase, got, ref []float64) float64 {
 	worst := 0.0
 	for i := range got {
 		worst = math.Max(worst, math.Abs(got[i]-ref[i]))
 	}
-	return worst / (float64(max(m.n(), 1)) * math.Max(m.norm1(), math.SmallestNonzeroFloat64) * ulp)
+	return worst / (float64(max(m.n(), 1)) * math.Max(m.norm1(), math.SmallestNonzeroFloat64) * dcUlp)
 }
 
-// residualRatio is ‖T·Z − Z·Λ‖₁/(n·‖T‖₁·ulp).
-func residualRatio(m tridiag, lambda []float64, z blas64.General) float64 {
+// dcResidualRatio is ‖T·Z − Z·Λ‖₁/(n·‖T‖₁·ulp).
+func dcResidualRatio(m dcCase, lambda []float64, z blas64.General) float64 {
 	n := m.n()
 	worst := 0.0
 	for j := 0; j < n; j++ {
@@ -370,11 +402,11 @@ func residualRatio(m tridiag, lambda []float64, z blas64.General) float64 {
 		}
 		worst = math.Max(worst, col)
 	}
-	return worst / (float64(max(n, 1)) * math.Max(m.norm1(), math.SmallestNonzeroFloat64) * ulp)
+	return worst / (float64(max(n, 1)) * math.Max(m.norm1(), math.SmallestNonzeroFloat64) * dcUlp)
 }
 
-// orthogonalityRatio is ‖ZᵀZ − I‖₁/(n·ulp), ZᵀZ through g.
-func orthogonalityRatio(t testing.TB, g Gemmer, z blas64.General) float64 {
+// dcOrthogonalityRatio is ‖ZᵀZ − I‖₁/(n·ulp), ZᵀZ through g.
+func dcOrthogonalityRatio(t testing.TB, g Gemmer, z blas64.General) float64 {
 	n := z.Rows
 	if n == 0 {
 		return 0
@@ -395,10 +427,10 @@ func orthogonalityRatio(t testing.TB, g Gemmer, z blas64.General) float64 {
 		}
 		worst = math.Max(worst, col)
 	}
-	return worst / (float64(n) * ulp)
+	return worst / (float64(n) * dcUlp)
 }
 
-func checkAscending(t testing.TB, name string, d []float64) {
+func dcCheckAscending(t testing.TB, name string, d []float64) {
 	t.Helper()
 	for i := 1; i < len(d); i++ {
 		if d[i] < d[i-1] {
@@ -408,8 +440,8 @@ func checkAscending(t testing.TB, name string, d []float64) {
 }
 
 func TestDCVectors(t *testing.T) {
-	for bname, g := range backends(t) {
-		for _, m := range testMatrices(testing.Short()) {
+	for bname, g := range dcBackends(t) {
+		for _, m := range dcCases(testing.Short()) {
 			d, e := m.copies()
 			z, err := dcVectors(d, e, g, 0)
 			if err != nil {
@@ -422,21 +454,21 @@ func TestDCVectors(t *testing.T) {
 			if n == 0 {
 				continue
 			}
-			checkAscending(t, m.name, d)
+			dcCheckAscending(t, m.name, d)
 			ratios := map[string]float64{
-				"eigenvalues vs Dsterf": eigenvalueRatio(m, d, dsterf(t, m)),
-				"residual":              residualRatio(m, d, z),
-				"orthogonality":         orthogonalityRatio(t, g, z),
+				"eigenvalues vs Dsterf": dcEigenvalueRatio(m, d, dcRefDsterf(t, m)),
+				"residual":              dcResidualRatio(m, d, z),
+				"orthogonality":         dcOrthogonalityRatio(t, g, z),
 			}
-			if n <= 130 {
-				ratios["eigenvalues vs 200-bit bisection"] = eigenvalueRatio(m, d, sturmBig(m))
+			if n <= 100 {
+				ratios["eigenvalues vs 128-bit bisection"] = dcEigenvalueRatio(m, d, dcSturmBig(m))
 			}
 			if m.exact != nil {
-				ratios["eigenvalues vs closed form"] = eigenvalueRatio(m, d, m.exact)
+				ratios["eigenvalues vs closed form"] = dcEigenvalueRatio(m, d, m.exact)
 			}
 			for what, r := range ratios {
-				if !(r <= ratioLimit) {
-					t.Errorf("%s/%s (n = %d): %s ratio %.3g, want ≤ %d", bname, m.name, n, what, r, ratioLimit)
+				if !(r <= dcRatioLimit) {
+					t.Errorf("%s/%s (n = %d): %s ratio %.3g, want ≤ %d", bname, m.name, n, what, r, dcRatioLimit)
 				}
 			}
 			if testing.Verbose() {
@@ -446,10 +478,10 @@ func TestDCVectors(t *testing.T) {
 	}
 }
 
-// clusters splits the ascending ref into runs whose neighbours lie closer
+// dcClusters splits the ascending ref into runs whose neighbours lie closer
 // than gapMin, and returns each run's bounds and its distance to the rest
 // of the spectrum.
-func clusters(ref []float64, gapMin float64) (bounds [][2]int, gaps []float64) {
+func dcClusters(ref []float64, gapMin float64) (bounds [][2]int, gaps []float64) {
 	for i := 0; i < len(ref); {
 		j := i + 1
 		for j < len(ref) && ref[j]-ref[j-1] < gapMin {
@@ -469,7 +501,7 @@ func clusters(ref []float64, gapMin float64) (bounds [][2]int, gaps []float64) {
 	return bounds, gaps
 }
 
-// compareProjections checks projections p (rows of Zᵀ·w) and eigenvalues
+// dcCompareProjections checks projections p (rows of Zᵀ·w) and eigenvalues
 // against a reference computed another way. Row i is fixed only up to sign,
 // and inside a cluster of (nearly) equal eigenvalues only up to a rotation,
 // so it compares each cluster's Gram matrix Σ_{i∈c} p_iᵀ·p_i, which is
@@ -478,11 +510,11 @@ func clusters(ref []float64, gapMin float64) (bounds [][2]int, gaps []float64) {
 // differ by ratioLimit times that, scaled by the two columns' norms. Runs of
 // eigenvalues closer than 1e6·n·ulp·‖T‖ count as one cluster, so no bound is
 // looser than 2e-5.
-func compareProjections(t *testing.T, what string, m tridiag, w blas64.General, d []float64, p blas64.General, dref []float64, pref blas64.General) {
+func dcCompareProjections(t *testing.T, what string, m dcCase, w blas64.General, d []float64, p blas64.General, dref []float64, pref blas64.General) {
 	t.Helper()
 	n, r := m.n(), w.Cols
-	if er := eigenvalueRatio(m, d, dref); !(er <= ratioLimit) {
-		t.Errorf("%s: eigenvalue ratio %.3g, want ≤ %d", what, er, ratioLimit)
+	if er := dcEigenvalueRatio(m, d, dref); !(er <= dcRatioLimit) {
+		t.Errorf("%s: eigenvalue ratio %.3g, want ≤ %d", what, er, dcRatioLimit)
 	}
 	colNorm := make([]float64, r)
 	for i := 0; i < n; i++ {
@@ -493,8 +525,8 @@ func compareProjections(t *testing.T, what string, m tridiag, w blas64.General, 
 	for j := range colNorm {
 		colNorm[j] = math.Sqrt(colNorm[j])
 	}
-	unit := float64(n) * ulp * m.norm1()
-	bounds, gaps := clusters(dref, 1e6*unit)
+	unit := float64(n) * dcUlp * m.norm1()
+	bounds, gaps := dcClusters(dref, 1e6*unit)
 	worst := 0.0
 	g, gref := make([]float64, r*r), make([]float64, r*r)
 	for c, b := range bounds {
@@ -509,7 +541,7 @@ func compareProjections(t *testing.T, what string, m tridiag, w blas64.General, 
 				}
 			}
 		}
-		rel := float64(n) * ulp * math.Max(1, m.norm1()/gaps[c])
+		rel := float64(n) * dcUlp * math.Max(1, m.norm1()/gaps[c])
 		for a := 0; a < r; a++ {
 			for q := 0; q < r; q++ {
 				scale := colNorm[a] * colNorm[q]
@@ -517,7 +549,7 @@ func compareProjections(t *testing.T, what string, m tridiag, w blas64.General, 
 					continue
 				}
 				ratio := math.Abs(g[a*r+q]-gref[a*r+q]) / scale / rel
-				if !(ratio <= ratioLimit) {
+				if !(ratio <= dcRatioLimit) {
 					t.Fatalf("%s: cluster [%d, %d) (λ ≈ %.6g, gap %.3g): Gram entry (%d, %d) = %.15g, reference %.15g: %.3g × n·ulp·‖T‖/gap",
 						what, b[0], b[1], dref[b[0]], gaps[c], a, q, g[a*r+q], gref[a*r+q], ratio)
 				}
@@ -530,13 +562,13 @@ func compareProjections(t *testing.T, what string, m tridiag, w blas64.General, 
 	}
 }
 
-// randomBlock returns an n×r block with a padded stride whose padding holds
+// dcRandomBlock returns an n×r block with a padded stride whose padding holds
 // a sentinel, to catch writes outside the block.
-func randomBlock(n, r int, seed uint64) blas64.General {
+func dcRandomBlock(n, r int, seed uint64) blas64.General {
 	rng := rand.New(rand.NewPCG(seed, uint64(n*1000+r)))
 	w := blas64.General{Rows: n, Cols: r, Stride: r + 2, Data: make([]float64, n*(r+2))}
 	for i := range w.Data {
-		w.Data[i] = sentinel
+		w.Data[i] = dcSentinel
 		if i%w.Stride < r {
 			w.Data[i] = rng.NormFloat64()
 		}
@@ -544,19 +576,19 @@ func randomBlock(n, r int, seed uint64) blas64.General {
 	return w
 }
 
-const sentinel = -12345.5
+const dcSentinel = -12345.5
 
-func checkPadding(t *testing.T, what string, w blas64.General) {
+func dcCheckPadding(t *testing.T, what string, w blas64.General) {
 	t.Helper()
 	for i := range w.Data {
-		if i%w.Stride >= w.Cols && w.Data[i] != sentinel {
+		if i%w.Stride >= w.Cols && w.Data[i] != dcSentinel {
 			t.Fatalf("%s: padding of row %d overwritten", what, i/w.Stride)
 		}
 	}
 }
 
-// projectRows returns Zᵀ·w, with Z's columns the eigenvectors.
-func projectRows(t *testing.T, g Gemmer, z, w blas64.General) blas64.General {
+// dcProjectRows returns Zᵀ·w, with Z's columns the eigenvectors.
+func dcProjectRows(t *testing.T, g Gemmer, z, w blas64.General) blas64.General {
 	p := backend.NewGeneral(w.Rows, w.Cols)
 	if w.Rows == 0 || w.Cols == 0 {
 		return p
@@ -569,51 +601,56 @@ func projectRows(t *testing.T, g Gemmer, z, w blas64.General) blas64.General {
 
 func TestDCProject(t *testing.T) {
 	gv := newCPUGemmer(0)
-	for bname, g := range backends(t) {
-		for _, m := range testMatrices(testing.Short()) {
-			n := m.n()
-			for _, r := range []int{1, 7, n + 3} {
-				if r > 64 && n > 300 {
-					continue
-				}
+	bs := dcBackends(t)
+	for _, m := range dcCases(testing.Short()) {
+		n := m.n()
+		// References: the same solver's Z, formed, and (small n) an
+		// unrelated solver's.
+		dv, ev := m.copies()
+		z, err := dcVectors(dv, ev, gv, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dq []float64
+		var zq blas64.General
+		if n <= 300 {
+			dq, zq = dcRefDsteqr(t, m)
+		}
+		for _, r := range []int{1, 7, n + 3} {
+			if r > 64 && n > 300 {
+				continue
+			}
+			w := dcRandomBlock(n, r, 1)
+			for bname, g := range bs {
 				what := fmt.Sprintf("%s/%s/R=%d", bname, m.name, r)
-				w := randomBlock(n, r, 1)
 				p := blas64.General{Rows: n, Cols: r, Stride: w.Stride, Data: slices.Clone(w.Data)}
 				d, e := m.copies()
 				if err := dcProject(d, e, p, g, 0); err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
-				checkPadding(t, what, p)
-				checkAscending(t, what, d)
+				dcCheckPadding(t, what, p)
+				dcCheckAscending(t, what, d)
 				if n == 0 {
 					continue
 				}
-				// The same solver's Z, formed.
-				dv, ev := m.copies()
-				z, err := dcVectors(dv, ev, gv, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				compareProjections(t, what+" vs dcVectors", m, w, d, p, dv, projectRows(t, gv, z, w))
-				if n <= 300 {
-					// An unrelated solver's Z.
-					dq, zq := dsteqr(t, m)
-					compareProjections(t, what+" vs Dsteqr", m, w, d, p, dq, projectRows(t, gv, zq, w))
+				dcCompareProjections(t, what+" vs dcVectors", m, w, d, p, dv, dcProjectRows(t, gv, z, w))
+				if dq != nil {
+					dcCompareProjections(t, what+" vs Dsteqr", m, w, d, p, dq, dcProjectRows(t, gv, zq, w))
 				}
 			}
 		}
 	}
 }
 
-// goeTridiag is the tridiagonal model of the Gaussian orthogonal ensemble
+// dcGOE is the tridiagonal model of the Gaussian orthogonal ensemble
 // (Dumitriu & Edelman): d_i ~ N(0, 2), e_i ~ χ_{n-1-i}. Its eigenvectors are
 // spread out like those of a dense random matrix reduced to tridiagonal
 // form, so merges deflate little — the hard case for D&C and the one that
 // reductions of real Grams resemble (a random tridiagonal's eigenvectors are
 // localized and most of its poles deflate).
-func goeTridiag(n int, seed uint64) tridiag {
+func dcGOE(n int, seed uint64) dcCase {
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))
-	t := tridiag{name: fmt.Sprintf("goe%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
+	t := dcCase{name: fmt.Sprintf("goe%d", n), d: make([]float64, n), e: make([]float64, max(n-1, 0))}
 	for i := range t.d {
 		t.d[i] = rng.NormFloat64() * math.Sqrt2
 	}
@@ -635,7 +672,7 @@ func TestDCSmallLeaves(t *testing.T) {
 	g := newCPUGemmer(0)
 	for _, leaf := range []int{1, 5} {
 		dcLeaf = leaf
-		for _, m := range testMatrices(true) {
+		for _, m := range dcCases(true) {
 			n := m.n()
 			if n == 0 || n > 300 {
 				continue
@@ -646,23 +683,23 @@ func TestDCSmallLeaves(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			checkAscending(t, what, d)
+			dcCheckAscending(t, what, d)
 			for name, r := range map[string]float64{
-				"eigenvalues vs Dsterf": eigenvalueRatio(m, d, dsterf(t, m)),
-				"residual":              residualRatio(m, d, z),
-				"orthogonality":         orthogonalityRatio(t, g, z),
+				"eigenvalues vs Dsterf": dcEigenvalueRatio(m, d, dcRefDsterf(t, m)),
+				"residual":              dcResidualRatio(m, d, z),
+				"orthogonality":         dcOrthogonalityRatio(t, g, z),
 			} {
-				if !(r <= ratioLimit) {
-					t.Errorf("%s: %s ratio %.3g, want ≤ %d", what, name, r, ratioLimit)
+				if !(r <= dcRatioLimit) {
+					t.Errorf("%s: %s ratio %.3g, want ≤ %d", what, name, r, dcRatioLimit)
 				}
 			}
-			w := randomBlock(n, 3, 4)
+			w := dcRandomBlock(n, 3, 4)
 			p := blas64.General{Rows: n, Cols: w.Cols, Stride: w.Stride, Data: slices.Clone(w.Data)}
 			dp, ep := m.copies()
 			if err := dcProject(dp, ep, p, g, 0); err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			compareProjections(t, what+" projections", m, w, dp, p, d, projectRows(t, g, z, w))
+			dcCompareProjections(t, what+" projections", m, w, dp, p, d, dcProjectRows(t, g, z, w))
 		}
 	}
 }
@@ -671,7 +708,7 @@ func TestDCSmallLeaves(t *testing.T) {
 // of workers gives the same bits (the gonum backend's GEMM sums in a fixed
 // order whatever its thread count).
 func TestDCWorkersAgree(t *testing.T) {
-	m := goeTridiag(1100, 4)
+	m := dcGOE(1100, 4)
 	g := newCPUGemmer(0)
 	var firstD []float64
 	var firstZ, firstP blas64.General
@@ -681,7 +718,7 @@ func TestDCWorkersAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := randomBlock(m.n(), 4, 5)
+		p := dcRandomBlock(m.n(), 4, 5)
 		dp, ep := m.copies()
 		if err := dcProject(dp, ep, p, g, workers); err != nil {
 			t.Fatal(err)
@@ -708,9 +745,9 @@ func TestDCNonFinite(t *testing.T) {
 		{"e", 3, math.Inf(1), "e[3] = +Inf"},
 		{"w", 2, math.Inf(-1), "w[2,1] = -Inf"},
 	} {
-		m := randomTridiag(40, 6)
+		m := dcRandom(40, 6)
 		d, e := m.copies()
-		w := randomBlock(40, 3, 6)
+		w := dcRandomBlock(40, 3, 6)
 		switch c.array {
 		case "d":
 			d[c.index] = c.value
@@ -731,7 +768,7 @@ func TestDCNonFinite(t *testing.T) {
 		}
 	}
 	// e[n-1] is no part of T: a sentinel there is ignored.
-	m := randomTridiag(10, 7)
+	m := dcRandom(10, 7)
 	d, e := m.copies()
 	e[9] = math.NaN()
 	if _, err := dcVectors(d, e, g, 0); err != nil {
@@ -741,13 +778,13 @@ func TestDCNonFinite(t *testing.T) {
 
 // TestDCProjectNoColumns: R = 0 still yields the eigenvalues.
 func TestDCProjectNoColumns(t *testing.T) {
-	m := goeTridiag(300, 8)
+	m := dcGOE(300, 8)
 	d, e := m.copies()
 	if err := dcProject(d, e, blas64.General{Rows: 300, Cols: 0, Stride: 1}, newCPUGemmer(0), 0); err != nil {
 		t.Fatal(err)
 	}
-	if r := eigenvalueRatio(m, d, dsterf(t, m)); !(r <= ratioLimit) {
-		t.Errorf("eigenvalue ratio %.3g, want ≤ %d", r, ratioLimit)
+	if r := dcEigenvalueRatio(m, d, dcRefDsterf(t, m)); !(r <= dcRatioLimit) {
+		t.Errorf("eigenvalue ratio %.3g, want ≤ %d", r, dcRatioLimit)
 	}
 }
 
@@ -756,8 +793,8 @@ func TestDCProjectNoColumns(t *testing.T) {
 // bisection fallback, on the matrices that stress it most.
 func TestDCSecularIterations(t *testing.T) {
 	g := newCPUGemmer(0)
-	for _, m := range []tridiag{goeTridiag(1024, 9), toeplitz121(1024), gluedWilkinson(50, 1e-12), gluedWilkinson(50, 1e-9),
-		gradedSpectrum(500), randomTridiag(1024, 9), wilkinson(200), clustered(500), repeated(500), graded(500)} {
+	for _, m := range []dcCase{dcGOE(1024, 9), dcToeplitz121(1024), dcGlued(50, 1e-12), dcGlued(50, 1e-9),
+		dcGradedSpectrum(500), dcRandom(1024, 9), dcWilkinson(200), dcClustered(500), dcRepeated(500), dcGraded(500)} {
 		d, e := m.copies()
 		s := newDCSolver(d, e, backend.NewGeneral(m.n(), 2), false, g, 0)
 		if _, err := s.run(); err != nil {

@@ -78,14 +78,14 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 		sec.delta[p], sec.z[p] = d[i], z[i]
 	}
 	sec.rho = rho
-	j, evals, most := sec.solve(s.workers)
+	j, evals, most := sec.solve(s.cores)
 	if j >= 0 {
 		return fmt.Errorf("spectral: secular equation of a merge of order %d (%d undeflated), root %d: %w", n, k, j, backend.ErrNotConverged)
 	}
 	s.stats.add(n, k, evals, most)
 	var zh []float64
 	if k > 0 {
-		zh = sec.lowner(s.workers)
+		zh = sec.lowner(s.cores)
 	}
 
 	// The merged order: the roots, ascending by construction, interleaved
@@ -150,7 +150,7 @@ func (s *dcSolver) merge(lo, m, hi int, beta float64) error {
 	v := make([]float64, panel*k)
 	for j0 := 0; j0 < k; j0 += panel {
 		j1 := min(j0+panel, k)
-		parallelFor(j1-j0, s.workers, 8, func(a, b int) {
+		s.cores.parallelFor(j1-j0, 8, func(a, b int) {
 			for j := j0 + a; j < j0+b; j++ {
 				sec.vector(j, dg, zg, v[(j-j0)*k:(j-j0+1)*k])
 			}

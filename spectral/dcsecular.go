@@ -38,13 +38,13 @@ const (
 	secularBisectAfter = 40
 )
 
-// solve finds every root with up to workers goroutines. It returns the index
+// solve finds every root, in parallel on c. It returns the index
 // of a root that did not converge, or -1, and the number of evaluations of
 // f, all roots together and for the hardest one.
-func (q *secular) solve(workers int) (failed, evals, most int) {
+func (q *secular) solve(c *cores) (failed, evals, most int) {
 	var mu sync.Mutex
 	failed = -1
-	parallelFor(len(q.delta), workers, 16, func(j0, j1 int) {
+	c.parallelFor(len(q.delta), 16, func(j0, j1 int) {
 		sum, top := 0, 0
 		for j := j0; j < j1; j++ {
 			n := q.root(j)
@@ -66,19 +66,23 @@ func (q *secular) solve(workers int) (failed, evals, most int) {
 }
 
 // root finds λ_j by a rational iteration with the safeguards of LAPACK's
-// dlaed4, and returns how many times it evaluated f (0 on failure). At the
-// current point f is modelled by c + s₁/(p₁ − λ) + s₂/(p₂ − λ), two poles
-// on either side of the root's interval, with c chosen to match f; the
-// model's zero in the bracket is the next point. Three ways of choosing the
-// poles and weights, all matching f' as well:
+// dlaed4. It returns the number of iterates at which it evaluated f and its
+// derivatives (the first pass, which picks the origin, not counted), or 0
+// on failure.
+//
+// At the current point f is modelled by c + s₁/(p₁ − λ) + s₂/(p₂ − λ), a
+// pole on either side of the root's interval, with c chosen to match f; the
+// model's zero in the bracket is the next point. There are three ways of
+// choosing the poles and weights, all matching f' as well:
 //   - fixed weight (LAPACK's first choice): p₁, p₂ are the poles that bound
 //     the interval; the origin pole keeps its own weight z_o², every other
 //     term is lumped into the other one. Fast when the root hugs its pole.
 //   - osculating: each side's terms are replaced by the one pole that
 //     matches their sum to second order, wherever that lies; the model then
-//     matches f” too. It wins when a heavy distant pole outweighs the light
-//     ones next to the root (clusters, glued Wilkinson matrices), where the
-//     other two lump it onto a near pole and crawl at half a step a time.
+//     matches the second derivative too. It wins when a heavy distant pole
+//     outweighs the light ones next to the root (clusters, glued Wilkinson
+//     matrices), where the other two lump it onto a near pole and crawl at
+//     half a step a time.
 //   - middle way (R.-C. Li): each side lumped into the pole that bounds it.
 //
 // The iteration starts with fixed weight and moves on to the next way
@@ -267,10 +271,10 @@ func quadraticIn(a, b, c, lo, hi float64) (float64, bool) {
 // with z_i's sign. The common factor 1/ρ is left out: the eigenvectors are
 // normalized anyway. Eigenvectors built from ẑ are orthogonal to working
 // precision however close the roots are.
-func (q *secular) lowner(workers int) []float64 {
+func (q *secular) lowner(c *cores) []float64 {
 	k := len(q.delta)
 	zh := make([]float64, k)
-	parallelFor(k, workers, 64, func(i0, i1 int) {
+	c.parallelFor(k, 64, func(i0, i1 int) {
 		for i := i0; i < i1; i++ {
 			di := q.delta[i]
 			p := (di - q.base[i]) - q.tau[i]
@@ -302,30 +306,68 @@ func (q *secular) vector(j int, delta, zh, v []float64) {
 	}
 }
 
-// parallelFor calls fn on consecutive pieces of [0, n), on up to workers
-// goroutines, no piece shorter than minPiece.
-func parallelFor(n, workers, minPiece int, fn func(i0, i1 int)) {
-	pieces := min(workers, (n+minPiece-1)/minPiece)
-	if pieces <= 1 {
+// cores hands out the workers' share of the CPU: a piece of parallel work
+// holds one core while it runs, a GEMM (which the backend spreads over every
+// core) holds all of them. Independent subtrees then overlap their secular
+// work without ever running more busy threads than workers, which threaded
+// BLAS libraries with static work splits (OpenBLAS) punish.
+type cores struct {
+	n    int
+	mu   sync.Mutex
+	cond sync.Cond
+	free int
+}
+
+func newCores(n int) *cores {
+	c := &cores{n: n, free: n}
+	c.cond.L = &c.mu
+	return c
+}
+
+func (c *cores) acquire(k int) {
+	c.mu.Lock()
+	for c.free < k {
+		c.cond.Wait()
+	}
+	c.free -= k
+	c.mu.Unlock()
+}
+
+func (c *cores) release(k int) {
+	c.mu.Lock()
+	c.free += k
+	c.mu.Unlock()
+	c.cond.Broadcast()
+}
+
+// parallelFor calls fn on consecutive pieces of [0, n), no piece shorter
+// than minPiece, each holding one core.
+func (c *cores) parallelFor(n, minPiece int, fn func(i0, i1 int)) {
+	pieces := (n + minPiece - 1) / minPiece
+	if pieces <= 1 || c.n == 1 {
 		if n > 0 {
+			c.acquire(1)
 			fn(0, n)
+			c.release(1)
 		}
 		return
 	}
-	// A few pieces per worker even out the uneven cost of roots.
-	pieces = min(pieces*4, (n+minPiece-1)/minPiece)
+	// A few pieces per core even out the uneven cost of roots.
+	pieces = min(pieces, 4*c.n)
 	next := make(chan int, pieces)
 	for p := 0; p < pieces; p++ {
 		next <- p
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < min(c.n, pieces); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for p := range next {
+				c.acquire(1)
 				fn(p*n/pieces, (p+1)*n/pieces)
+				c.release(1)
 			}
 		}()
 	}
