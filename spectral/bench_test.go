@@ -95,9 +95,12 @@ func BenchmarkProject(b *testing.B) {
 							if err != nil {
 								b.Fatal(err)
 							}
+							cpu := 0.0
 							for _, s := range res.Stages {
 								b.ReportMetric(s.Seconds, strings.ReplaceAll(s.Name, " ", "_")+"-s")
+								cpu += s.CPUSeconds
 							}
+							b.ReportMetric(cpu, "cpu-s")
 						}
 					})
 				}
