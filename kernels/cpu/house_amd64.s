@@ -17,6 +17,15 @@
 	DECQ    DX           \
 	KMOVW   DX, K1
 
+// HSUMZ0 leaves the sum of Z0's eight lanes in X0 (low lane).
+#define HSUMZ0 \
+	VEXTRACTF64X4 $1, Z0, Y1 \
+	VADDPD        Y1, Y0, Y0 \
+	VEXTRACTF128  $1, Y0, X1 \
+	VADDPD        X1, X0, X0 \
+	VPERMILPD     $1, X0, X1 \
+	VADDSD        X1, X0, X0
+
 // func houseLeftAVX512(x *float64, ldx, rows, cols int, v *float64, tau float64)
 //
 // x (rows×cols, row stride ldx) ← (I − τ·u·uᵀ)·x with u = (1, v[1:rows]):
@@ -230,12 +239,7 @@ dotreduce:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        Z3, Z2, Z2
 	VADDPD        Z2, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPD        X1, X0, X0
-	VPERMILPD     $1, X0, X1
-	VADDSD        X1, X0, X0
+	HSUMZ0
 	MOVSD         X0, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -335,12 +339,7 @@ danarrow:
 
 dareduce:
 	VADDPD        Z1, Z0, Z0
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPD        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPD        X1, X0, X0
-	VPERMILPD     $1, X0, X1
-	VADDSD        X1, X0, X0
+	HSUMZ0
 	MOVSD         X0, ret+40(FP)
 	VZEROUPPER
 	RET
