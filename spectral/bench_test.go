@@ -141,9 +141,11 @@ func BenchmarkEigen(b *testing.B) {
 							b.StopTimer()
 							a := backend.Clone(a0)
 							b.StartTimer()
+							c0 := spectral.ProcessCPU()
 							if err := routes[rname](be, a); err != nil {
 								b.Fatal(err)
 							}
+							b.ReportMetric(spectral.ProcessCPU()-c0, "cpu-s")
 						}
 					})
 				}

@@ -8,3 +8,6 @@ var (
 
 // EigenBandwidth is Eigen's choice of b.
 var EigenBandwidth = eigenBandwidth
+
+// ProcessCPU is the process's CPU seconds (0 where not measured).
+var ProcessCPU = processCPU
