@@ -22,7 +22,8 @@ import (
 //	go test -run '^$' -bench Project -benchtime 1x ./spectral/
 //
 // SPECTRAL_BENCH_SIZES ("n:c,…", default "4096:10") and SPECTRAL_BENCH_REPS
-// (default 2) choose the sizes and the rounds; SPECTRAL_BENCH_B forces b.
+// (default 2) choose the sizes and the rounds; SPECTRAL_BENCH_B forces b;
+// SPECTRAL_BENCH_SKIP names routes to leave out (e.g. "one-stage").
 // Each run also reports its stages' seconds as metrics.
 
 func benchSizes(def string) [][2]int {
@@ -135,6 +136,9 @@ func BenchmarkEigen(b *testing.B) {
 				for _, rname := range []string{"two-stage", "one-stage", "SymEig"} {
 					if rname == "one-stage" && bname != "gonum" || rname == "SymEig" && bname == "gonum" {
 						continue // gonum's SymEig is Eigen; one-stage is the pure-Go baseline
+					}
+					if skip := os.Getenv("SPECTRAL_BENCH_SKIP"); skip != "" && strings.Contains(skip, rname) {
+						continue
 					}
 					b.Run(fmt.Sprintf("n=%d/%s/%s", n, bname, rname), func(b *testing.B) {
 						for range b.N {
