@@ -23,7 +23,8 @@ import (
 //
 // SPECTRAL_BENCH_SIZES ("n:c,…", default "4096:10") and SPECTRAL_BENCH_REPS
 // (default 2) choose the sizes and the rounds; SPECTRAL_BENCH_B forces b;
-// SPECTRAL_BENCH_SKIP names routes to leave out (e.g. "one-stage").
+// SPECTRAL_BENCH_SKIP names routes or backends to leave out
+// (e.g. "one-stage,gonum").
 // Each run also reports its stages' seconds as metrics.
 
 func benchSizes(def string) [][2]int {
@@ -87,6 +88,9 @@ func BenchmarkProject(b *testing.B) {
 		for rep := 0; rep < benchReps(); rep++ {
 			for bname, be := range benchBackends() {
 				for _, route := range []string{spectral.RouteTwoStageDC, spectral.RouteTwoStageQL, spectral.RouteFull} {
+					if benchSkip(bname, route) {
+						continue
+					}
 					b.Run(fmt.Sprintf("n=%d/c=%d/%s/%s", n, c, bname, route), func(b *testing.B) {
 						for range b.N {
 							b.StopTimer()
@@ -137,7 +141,7 @@ func BenchmarkEigen(b *testing.B) {
 					if rname == "one-stage" && bname != "gonum" || rname == "SymEig" && bname == "gonum" {
 						continue // gonum's SymEig is Eigen; one-stage is the pure-Go baseline
 					}
-					if skip := os.Getenv("SPECTRAL_BENCH_SKIP"); skip != "" && strings.Contains(skip, rname) {
+					if benchSkip(bname, rname) {
 						continue
 					}
 					b.Run(fmt.Sprintf("n=%d/%s/%s", n, bname, rname), func(b *testing.B) {
@@ -156,6 +160,17 @@ func BenchmarkEigen(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchSkip reports whether SPECTRAL_BENCH_SKIP (comma-separated) names the
+// backend or the route.
+func benchSkip(backendName, route string) bool {
+	for _, s := range strings.Split(os.Getenv("SPECTRAL_BENCH_SKIP"), ",") {
+		if s != "" && (s == backendName || s == route) {
+			return true
+		}
+	}
+	return false
 }
 
 func spectralBandwidth(n int) int {
