@@ -32,8 +32,8 @@ type Options struct {
 	// Bandwidth is stage 1's half-bandwidth b (0: chosen by size).
 	Bandwidth int
 	// Route forces a route by name (RouteFull, RouteTwoStageQL,
-	// RouteTwoStageDC); empty
-	// chooses the cheapest by the cost model of route.go.
+	// RouteTwoStageDC; another name panics); empty chooses by the measured
+	// costs of route.go.
 	Route string
 }
 
@@ -42,8 +42,8 @@ type Result struct {
 	Values []float64      // all D eigenvalues of A, descending
 	P      blas64.General // C×D: column j is M·u_j (u_j up to sign)
 	Route  string         // the route taken, e.g. "two-stage+ql"
-	// Stages are the wall times of the route's stages, in order, for logs
-	// and benchmarks.
+	// Stages are the route's stages in order with their wall and CPU
+	// times, for logs and benchmarks.
 	Stages []Stage
 }
 
