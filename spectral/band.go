@@ -1,6 +1,8 @@
 package spectral
 
 import (
+	"time"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack"
@@ -42,6 +44,9 @@ const bandBlock = 256
 type band struct {
 	n, b int
 	t    []float64
+	// carry is the time spent applying the reflectors to the carried
+	// block, which the stage timings report apart from the reduction.
+	carry Stage
 }
 
 // reduceToBand reduces the symmetric a (upper triangle read) to band form
@@ -132,10 +137,13 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 		}
 		if carried {
 			// carry[k+b:] ← Qᵀ·carry[k+b:] = (I − V·Tᵀ·Vᵀ)·carry[k+b:].
+			t0, c0 := time.Now(), processCPU()
 			c := blas64.General{Rows: m, Cols: carry.Cols, Stride: carry.Stride, Data: carry.Data[(k+b)*carry.Stride:]}
 			if err := applyBlockReflector(g, v, t, c, true, sr); err != nil {
 				return nil, err
 			}
+			out.carry.Seconds += time.Since(t0).Seconds()
+			out.carry.CPUSeconds += processCPU() - c0
 		}
 		if keep {
 			for j := 0; j < m; j++ {

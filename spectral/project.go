@@ -71,6 +71,15 @@ func (s *stopwatch) mark(name string) {
 	s.last, s.lastCPU = now, cpu
 }
 
+// split moves part of the last stage's time into a stage of its own (work
+// that ran interleaved with it).
+func (s *stopwatch) split(part Stage) {
+	last := &s.stages[len(s.stages)-1]
+	last.Seconds -= part.Seconds
+	last.CPUSeconds -= part.CPUSeconds
+	s.stages = append(s.stages, part)
+}
+
 // symEiger is the ability the full route uses when the Gemmer has it
 // (every backend.Backend does).
 type symEiger interface {
@@ -156,10 +165,12 @@ func projectTwoStage(g Gemmer, a, m blas64.General, b int, dc bool, workers int,
 	if n == 1 {
 		return []float64{a.Data[0]}, backend.Clone(m), nil
 	}
-	if _, err := reduceToBand(g, a, b, w, false); err != nil {
+	bd, err := reduceToBand(g, a, b, w, false)
+	if err != nil {
 		return nil, blas64.General{}, err
 	}
-	sw.mark("dense→band and Q1ᵀ·Mᵀ")
+	sw.mark("dense→band")
+	sw.split(Stage{Name: "Q1ᵀ·Mᵀ", Seconds: bd.carry.Seconds, CPUSeconds: bd.carry.CPUSeconds})
 	bg := newBulge(a, b)
 	bg.run(workers)
 	d, e := bg.tridiagonal()
