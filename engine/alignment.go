@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/spectral"
 )
 
 // Form chooses how one direction's alignment a_j is measured.
@@ -230,19 +231,47 @@ func CurveFrom(p Projections, e *Eigen, centered bool, opt AlignOptions) (*Curve
 
 // AlignmentCurve computes the alignment curve from finalized moments. The
 // Stats must have been finalized with the same centering as opt.Center.
+// Its Eigen carries the eigenvalues, the rank and the route, not the
+// eigenvectors: the curve needs only their projections (ProjectStats).
 func AlignmentCurve(be backend.Backend, st *Stats, opt AlignOptions) (*Curve, *Eigen, error) {
 	opt = opt.withDefaults()
 	if st.Centered != opt.Center {
 		return nil, nil, fmt.Errorf("alignment: moments were finalized with centering %v but the options ask for %v", st.Centered, opt.Center)
 	}
-	e, err := EighStats(be, st, opt.RTol, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := ProjectionsFromStats(be, st, e)
+	e, p, err := ProjectStats(be, st, opt.RTol)
 	if err != nil {
 		return nil, nil, err
 	}
 	c, err := CurveFrom(p, e, st.Centered, opt)
 	return c, e, err
+}
+
+// ProjectStats computes every eigenvalue of the D×D Gram of st and the
+// projections Yᵀq_j = M·u_j/√λ_j of the directions above the tolerance,
+// which is all an alignment curve or a closed form of a_j needs. On the CPU
+// backends it never forms the eigenvectors (package spectral: two-stage
+// reduction with the reflectors applied to Mᵀ), unless the full
+// eigendecomposition is the cheaper route at this size; a GPU backend keeps
+// its own eigensolver. The returned Eigen has no Vectors; its Route says
+// which way the spectrum was computed, e.g. "direct/two-stage+ql".
+func ProjectStats(be backend.Backend, st *Stats, rtol float64) (*Eigen, Projections, error) {
+	a, err := st.gramForEigen()
+	if err != nil {
+		return nil, Projections{}, err
+	}
+	info := be.Info()
+	opts := spectral.Options{Workers: info.Threads}
+	if info.Device != "cpu" {
+		// One GEMM per panel through a device would move the matrix over
+		// the bus every time; the device's own eigensolver does better.
+		opts.Route = spectral.RouteFull
+	}
+	res, err := spectral.Project(be, a, st.M, opts)
+	if err != nil {
+		return nil, Projections{}, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
+	}
+	e := &Eigen{Route: RouteDirect.With(res.Route), Values: res.Values, Rank: NumericalRank(res.Values, rtol, sampleRank(st.N, st.Centered)), Stages: res.Stages}
+	yq := backend.Columns(res.P, e.Rank)
+	scaleColumns(yq, e.Values[:e.Rank])
+	return e, Projections{YQ: yq, Gy: st.Gy}, nil
 }

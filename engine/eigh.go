@@ -3,20 +3,34 @@ package engine
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/spectral"
 )
 
-// Route names which side of the Gram was eigendecomposed.
+// Route names which side of the Gram was eigendecomposed, optionally
+// followed by "/" and how (the spectral route, e.g. "direct/two-stage+ql").
 type Route string
 
 const (
 	RouteDirect Route = "direct" // D×D: XᵀX
 	RouteDual   Route = "dual"   // N×N: XXᵀ, mapped back with v = Xᵀu/√λ
 )
+
+// Side is the route without its method: RouteDirect or RouteDual.
+func (r Route) Side() Route {
+	if i := strings.IndexByte(string(r), '/'); i >= 0 {
+		return r[:i]
+	}
+	return r
+}
+
+// With appends how the side was eigendecomposed.
+func (r Route) With(method string) Route { return Route(string(r.Side()) + "/" + method) }
 
 // DefaultRTol is the default relative eigenvalue cut: directions with
 // λ_j ≤ rtol·λ_1 are outside the numerical range. An eigenvalue of a Gram
@@ -38,6 +52,18 @@ type Eigen struct {
 	Rank   int // number of eigenvalues above the tolerance
 	// Backend is the backend that computed it (set by Engine.Eigh).
 	Backend backend.Info
+	// Stages are the timed stages of the spectral route (ProjectStats), for
+	// logs; empty elsewhere.
+	Stages []spectral.Stage
+}
+
+// StageSummary is the stages as one line for a log: "name 1.2 s, …".
+func (e *Eigen) StageSummary() string {
+	parts := make([]string, len(e.Stages))
+	for i, s := range e.Stages {
+		parts[i] = fmt.Sprintf("%s %.2f s", s.Name, s.Seconds)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // NumericalRank is the rank cut: it counts the leading eigenvalues above
@@ -69,8 +95,10 @@ func sampleRank(n int, centered bool) int {
 // EighStats eigendecomposes the D×D Gram of finalized moments (the direct
 // route; the only one possible once the data are reduced to moments).
 func EighStats(be backend.Backend, st *Stats, rtol float64, vectors bool) (*Eigen, error) {
-	a := backend.NewGeneral(st.D, st.D)
-	copy(a.Data, st.Gx.Data)
+	a, err := st.gramForEigen()
+	if err != nil {
+		return nil, err
+	}
 	w, err := be.SymEig(a, vectors)
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)

@@ -356,7 +356,7 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.Finalize(center)
+	st, err := m.Release(center)
 	if err != nil {
 		return nil, err
 	}
@@ -365,8 +365,10 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 	}
 	// Only the leading pairs: LAPACK's dsyevr and cuSOLVER's syevdx skip
 	// the back-transformation of the others.
-	a := backend.NewGeneral(st.D, st.D)
-	copy(a.Data, st.Gx.Data)
+	a, err := st.gramForEigen()
+	if err != nil {
+		return nil, err
+	}
 	w, v, err := be.SymEigTop(a, top)
 	if err != nil {
 		return nil, fmt.Errorf("top-%d eigenpairs of the %d×%d Gram: %w", top, st.D, st.D, err)
@@ -417,11 +419,14 @@ func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.Finalize(opt.Center)
+	st, err := m.Release(opt.Center)
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := AlignmentCurve(be, st, opt)
+	c, eig, err := AlignmentCurve(be, st, opt)
+	if err == nil {
+		e.opts.Logf("eigen: %s (D = %d, C = %d): %s", c.Route, st.D, st.C, eig.StageSummary())
+	}
 	return c, err
 }
 

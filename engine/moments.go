@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -42,7 +43,16 @@ type Moments struct {
 	// streaming is set by Engine.Moments while a GramStreamer backend holds
 	// the Gram on its device; GramEnd then adds it into G.
 	streaming bool
+	// released is set once Release has handed G over to a Stats.
+	released bool
+	// shared is set on the moments a MomentsSource hands to every analysis
+	// of its file: Release then copies the Gram as Finalize does, so that
+	// one analysis cannot spend what the next one reads.
+	shared bool
 }
+
+// errReleased is what a Moments says after Release has handed its Gram over.
+var errReleased = errors.New("moments: the accumulator was released to its Stats (Release); accumulate into a new Moments")
 
 // NewMoments returns an empty accumulator for d features and c target columns
 // (c = number of classes for integer labels; 0 for unlabelled data).
@@ -69,6 +79,9 @@ func NewMoments(d, c int) (*Moments, error) {
 // Add accumulates one batch: rows in b.X and, when the accumulator has target
 // columns, either b.Labels (integers in [0, C)) or b.Targets (N×C dense).
 func (m *Moments) Add(be backend.Backend, b data.Batch) error {
+	if m.released {
+		return errReleased
+	}
 	x := b.X
 	if x.D != m.D {
 		return fmt.Errorf("moments: chunk has %d features, accumulator expects %d", x.D, m.D)
@@ -253,6 +266,9 @@ func provisionalMean(x backend.Chunk) ([]float64, bool) {
 // Merge adds the partial moments o into m. Shifts may differ: o is re-expressed
 // around m's shift first (exactly, for integer shifts).
 func (m *Moments) Merge(o *Moments) error {
+	if m.released || o.released {
+		return errReleased
+	}
 	if o.D != m.D || o.C != m.C {
 		return fmt.Errorf("moments: cannot merge D=%d, C=%d into D=%d, C=%d", o.D, o.C, m.D, m.C)
 	}
@@ -305,6 +321,26 @@ type Stats struct {
 	Gy       blas64.General // C×C: YᵀY, never centred (see AlignmentCurve)
 	MeanX    []float64
 	MeanY    []float64
+
+	// spendable is set by Release: the first eigendecomposition may use Gx
+	// as its workspace (no D×D copy), after which gxSpent is set.
+	spendable, gxSpent bool
+}
+
+// gramForEigen returns the D×D Gram as the input of an eigendecomposition,
+// which overwrites it: Gx itself, once, when Release handed it over (at
+// D = 12,288 a copy is 1.2 GB), else a copy.
+func (st *Stats) gramForEigen() (blas64.General, error) {
+	if st.gxSpent {
+		return blas64.General{}, fmt.Errorf("moments: the %d×%d Gram of these Stats was used up by an earlier eigendecomposition (Release hands it over once); finalize with Finalize to use it again", st.D, st.D)
+	}
+	if st.spendable {
+		st.gxSpent = true
+		g := st.Gx
+		st.Gx = blas64.General{}
+		return g, nil
+	}
+	return backend.Clone(st.Gx), nil
 }
 
 // Finalize turns the accumulated sums into Stats. Centering removes the mean
@@ -321,6 +357,23 @@ type Stats struct {
 // pipeline — and the residual mean e is at most ½, so n·e·eᵀ is as small
 // as it can be.
 func (m *Moments) Finalize(center bool) (*Stats, error) {
+	return m.finalize(center, false)
+}
+
+// Release is Finalize without the D×D copy: the accumulator's Gram becomes
+// the Stats' Gx, and the first eigendecomposition of the Stats
+// (AlignmentCurve, ProjectStats, EighStats) uses it as its workspace. m is
+// spent afterwards, and the Stats serve one eigendecomposition. This is what
+// keeps the peak memory of a D = 12,288 alignment near one Gram. Moments
+// shared by a MomentsSource are copied instead, as by Finalize.
+func (m *Moments) Release(center bool) (*Stats, error) {
+	return m.finalize(center, true)
+}
+
+func (m *Moments) finalize(center, release bool) (*Stats, error) {
+	if m.released {
+		return nil, errReleased
+	}
 	if m.N == 0 {
 		return nil, fmt.Errorf("moments: no samples were accumulated")
 	}
@@ -332,8 +385,16 @@ func (m *Moments) Finalize(center bool) (*Stats, error) {
 	d, c := m.D, m.C
 	n := float64(m.N)
 	st := &Stats{N: m.N, D: d, C: c, Centered: center,
-		Gx: backend.NewGeneral(d, d), M: backend.NewGeneral(c, d), Gy: backend.NewGeneral(c, c),
+		M: backend.NewGeneral(c, d), Gy: backend.NewGeneral(c, c),
 		MeanX: make([]float64, d), MeanY: make([]float64, c)}
+	release = release && !m.shared
+	if release {
+		// Each entry below is computed from the same entry of G.
+		st.Gx, st.spendable = m.G, true
+		m.G, m.released = blas64.General{}, true
+	} else {
+		st.Gx = backend.NewGeneral(d, d)
+	}
 	e := make([]float64, d) // mean of x − s
 	for j := range e {
 		e[j] = m.Sx[j] / n
@@ -343,8 +404,12 @@ func (m *Moments) Finalize(center bool) (*Stats, error) {
 		st.MeanY[k] = m.Sy[k] / n
 	}
 	copy(st.Gy.Data, m.Gy.Data)
+	g := m.G
+	if release {
+		g = st.Gx
+	}
 	for i := 0; i < d; i++ {
-		gi := m.G.Data[i*d : (i+1)*d]
+		gi := g.Data[i*d : (i+1)*d]
 		out := st.Gx.Data[i*d : (i+1)*d]
 		for j := i; j < d; j++ {
 			if center {

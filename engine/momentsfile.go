@@ -590,6 +590,7 @@ func OpenMoments(path string) (*MomentsSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.shared = true
 	return &MomentsSource{path: path, m: m, mm: mm}, nil
 }
 

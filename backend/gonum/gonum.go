@@ -1,7 +1,9 @@
 // Package gonum is the pure-Go backend: always available, needs no cgo, and
 // runs the Gram and GEMM across all cores with the packed micro-kernels of
 // kernels/cpu (Go assembly where the CPU has AVX-512 or AVX2/FMA, Go
-// elsewhere and under the purego tag). Factorizations go through gonum's
+// elsewhere and under the purego tag). The symmetric eigensolvers are
+// package spectral's (a two-stage reduction whose cubic work is this
+// backend's GEMM); the other factorizations go through gonum's
 // lapack64/blas64 front ends. No package of this module
 // installs another implementation there with blas64.Use or lapack64.Use (the
 // openblas backend calls OpenBLAS directly), so this backend measures pure Go
@@ -14,11 +16,11 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack"
 	"gonum.org/v1/gonum/lapack/lapack64"
 
 	"github.com/reconalign/reconalign/backend"
 	"github.com/reconalign/reconalign/kernels/cpu"
+	"github.com/reconalign/reconalign/spectral"
 )
 
 // Name is the registry name of this backend.
@@ -117,74 +119,40 @@ func (b *Backend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, b
 	return nil
 }
 
+
+// SymEig uses package spectral: a two-stage reduction whose cubic work is
+// this backend's GEMM, then divide and conquer (with vectors) or the QL
+// iteration (values only).
 func (b *Backend) SymEig(a blas64.General, vectors bool) ([]float64, error) {
-	n := checkSquare("SymEig", a, a.Rows)
-	w := make([]float64, n)
-	if n == 0 {
-		return w, nil
-	}
+	checkSquare("SymEig", a, a.Rows)
 	if vectors {
-		w, ok := symEigVectors(a, b.threads)
-		if !ok {
-			return nil, backend.ErrNotConverged
-		}
-		return w, nil
+		return spectral.Eigen(b, a, b.threads)
 	}
-	jobz := lapack.EVNone
-	s := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}
-	work := []float64{0}
-	lapack64.Syev(jobz, s, w, work, -1)
-	work = make([]float64, int(work[0]))
-	if !lapack64.Syev(jobz, s, w, work, len(work)) {
-		return nil, backend.ErrNotConverged
-	}
-	backend.Reverse(w, blas64.General{})
-	return w, nil
+	return spectral.Values(b, a, b.threads)
 }
 
+// SymEigTop back-transforms only the k leading tridiagonal eigenvectors.
 func (b *Backend) SymEigTop(a blas64.General, k int) ([]float64, blas64.General, error) {
 	n := checkSquare("SymEigTop", a, a.Rows)
 	if k < 0 || k > n {
 		panic(fmt.Sprintf("gonum: SymEigTop k = %d outside [0, %d]", k, n))
 	}
-	w, err := b.SymEig(a, true)
-	if err != nil {
-		return nil, blas64.General{}, err
-	}
-	return w[:k], backend.Columns(a, k), nil
+	return spectral.EigenTop(b, a, k, b.threads)
 }
 
 // SymGenEig reduces the pencil to standard form with the Cholesky factor of
-// b: with b = UᵀU, C = U⁻ᵀ·a·U⁻¹ has the same eigenvalues and v = U⁻¹·z.
+// b and solves it with spectral.Eigen; the factorisation and the triangular
+// solves are blocked onto this backend's GEMM (spectral.SymGenEig).
 func (b *Backend) SymGenEig(a, bm blas64.General) ([]float64, error) {
 	n := checkSquare("SymGenEig", a, a.Rows)
 	checkSquare("SymGenEig", bm, n)
-	if err := b.Cholesky(bm); err != nil {
-		return nil, err
-	}
-	backend.Symmetrize(a)
-	u := blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: n, Stride: bm.Stride, Data: bm.Data}
-	blas64.Trsm(blas.Left, blas.Trans, 1, u, a)    // U⁻ᵀ·a
-	blas64.Trsm(blas.Right, blas.NoTrans, 1, u, a) // ·U⁻¹
-	w, err := b.SymEig(a, true)
-	if err != nil {
-		return nil, err
-	}
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, u, a)
-	return w, nil
+	return spectral.SymGenEig(b, a, bm, b.threads)
 }
 
+// Cholesky is blocked onto this backend's GEMM (spectral.Cholesky).
 func (b *Backend) Cholesky(a blas64.General) error {
-	n := checkSquare("Cholesky", a, a.Rows)
-	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: a.Stride, Data: a.Data}); !ok {
-		return backend.ErrNotPositiveDefinite
-	}
-	for i := 1; i < n; i++ {
-		for j := 0; j < i; j++ {
-			a.Data[i*a.Stride+j] = 0
-		}
-	}
-	return nil
+	checkSquare("Cholesky", a, a.Rows)
+	return spectral.Cholesky(b, a)
 }
 
 func (b *Backend) TriSolve(ul blas.Uplo, tA blas.Transpose, t, x blas64.General) error {

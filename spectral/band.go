@@ -1,0 +1,262 @@
+package spectral
+
+import (
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack"
+	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+)
+
+// Stage 1: dense → band of half-bandwidth b.
+//
+// Panel p covers rows [k, k+b) of the upper triangle, k = p·b; its part
+// right of the band, P = A[k:k+b, k+b:n] (b×m), is factorised P = L·Q̃ (LQ:
+// the reflectors lie along P's contiguous rows), so that with
+// Q = Q̃ᵀ = I − V·T·Vᵀ (V m×nr, T upper triangular) the similarity
+// diag(I, Q)ᵀ·A·diag(I, Q) leaves [L 0] in the panel and
+// A22 ← Qᵀ·A22·Q in the trailing m×m block. With X = A22·V·T and
+// W = X − ½·V·(Tᵀ·Vᵀ·X) that update is A22 − V·Wᵀ − W·Vᵀ (LAPACK's
+// dsytrd_sy2sb arithmetic). Both products with A22 are GEMMs on column
+// blocks of its upper triangle:
+//
+//	Y = A22·V:      block J contributes A22[0:j0, J]·V[J] to Y[0:j0] and
+//	                A22[0:j1, J]ᵀ·V[0:j1] to Y[J] (the diagonal block
+//	                symmetrised first from its upper triangle);
+//	A22 −= VWᵀ+WVᵀ: block J takes [V W][0:j1]·[W V][J]ᵀ, one GEMM of inner
+//	                size 2·nr that writes the upper block column only,
+//
+// which do the (4/3)·n³ flops at the backend's GEMM speed while reading only
+// the upper triangle. The panel itself (b·n² flops over all panels) is
+// gonum's Dgelqf and Dlarft.
+
+// bandBlocks is the number of column blocks the trailing update of an m×m
+// block is cut into (blocks at least minBandBlock wide). Each block is two
+// GEMMs of the symmetric product and one of the rank-2b update; the
+// diagonal blocks cost about 1/(2·bandBlocks) of extra work in the latter.
+// A fixed count rather than a fixed width keeps the number of backend calls
+// per panel small at large n: every call of a threaded BLAS waits for all
+// of its threads, and on a busy machine one descheduled thread stalls the
+// call for a time slice. (At D = 12,288 with 256-wide blocks a panel made
+// 144 calls, 28,000 in all, and stage 1 on openblas ran 1.5× slower than
+// the work alone explains.) Sixteen blocks keep 256-wide blocks up to
+// m = 4,096, where 256, 512 and 1,024 measured the same, and cut the calls
+// threefold at 12,288 for 3% of extra work.
+var bandBlocks = 16
+
+const minBandBlock = 256
+
+// bandBlock is the width of the column blocks for a trailing block of
+// order m: m/bandBlocks rounded up to 64, at least minBandBlock.
+func bandBlock(m int) int {
+	return max(minBandBlock, (m/bandBlocks+63)&^63)
+}
+
+// band holds the factors of stage 1 that the eigenvector back-transform
+// needs: panel p's V sits in a's strict lower triangle (rows [k+b, n),
+// columns [k, k+nr), with its unit diagonal and zeros written out) and its
+// T factor at t[p·b·b:], nr×nr with row stride b.
+type band struct {
+	n, b int
+	t    []float64
+	// carry is the time spent applying the reflectors to the carried
+	// block, which the stage timings report apart from the reduction.
+	carry Stage
+}
+
+// reduceToBand reduces the symmetric a (upper triangle read) to band form
+// in place: on return a's upper triangle within b of the diagonal holds the
+// band. When carry has rows, it is overwritten with Q1ᵀ·carry. When keep is
+// set, the reflectors are kept for the back-transform (band.t and a's lower
+// triangle); otherwise the rest of a is left as scratch.
+func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep bool) (*band, error) {
+	n := a.Rows
+	s := a.Stride
+	out := &band{n: n, b: b}
+	if n <= b+1 {
+		return out, nil
+	}
+	impl := lapackgonum.Implementation{}
+	mMax := n - b
+	tau := make([]float64, b)
+	work := []float64{0}
+	impl.Dgelqf(b, mMax, a.Data, s, tau, work, -1)
+	work = make([]float64, max(int(work[0]), b))
+	tf := make([]float64, b*b)
+	// [V W] and [W V], m × 2nr each, and Y = A22·V.
+	vw := make([]float64, mMax*2*b)
+	wv := make([]float64, mMax*2*b)
+	y := make([]float64, mMax*b)
+	small := make([]float64, 2*b*b)
+	carried := carry.Rows > 0 && carry.Cols > 0
+	var sr []float64
+	if carried {
+		sr = make([]float64, 2*b*carry.Cols)
+	}
+	if keep {
+		out.t = make([]float64, ((n-2)/b+1)*b*b)
+	}
+	for p, k := 0, 0; k+b < n-1; p, k = p+1, k+b {
+		m := n - k - b
+		nr := min(b, m)
+		panel := a.Data[k*s+k+b:]
+		impl.Dgelqf(b, m, panel, s, tau[:nr], work, len(work))
+		impl.Dlarft(lapack.Forward, lapack.RowWise, m, nr, panel, s, tau[:nr], tf, b)
+		ld := 2 * nr
+		vwm := blas64.General{Rows: m, Cols: 2 * nr, Stride: ld, Data: vw[:m*ld]}
+		wvm := blas64.General{Rows: m, Cols: 2 * nr, Stride: ld, Data: wv[:m*ld]}
+		v := blas64.General{Rows: m, Cols: nr, Stride: ld, Data: vw[:m*ld]}
+		wm := blas64.General{Rows: m, Cols: nr, Stride: ld, Data: vw[nr : m*ld]}
+		// V out of the panel, the panel left as [L 0].
+		for i := 0; i < nr; i++ {
+			row := panel[i*s : i*s+m]
+			for j := 0; j < m; j++ {
+				switch {
+				case j < i:
+					vw[j*ld+i] = 0
+				case j == i:
+					vw[j*ld+i] = 1
+				default:
+					vw[j*ld+i] = row[j]
+					row[j] = 0
+				}
+			}
+		}
+		t := blas64.General{Rows: nr, Cols: nr, Stride: b, Data: tf}
+		a22 := blas64.General{Rows: m, Cols: m, Stride: s, Data: a.Data[(k+b)*s+k+b:]}
+		ym := blas64.General{Rows: m, Cols: nr, Stride: nr, Data: y[:m*nr]}
+		if err := symmUpper(g, a22, v, ym); err != nil {
+			return nil, err
+		}
+		// W = Y·T − ½·V·(Tᵀ·Vᵀ·Y·T).
+		if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, ym, t, 0, wm); err != nil {
+			return nil, err
+		}
+		z1 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: small[:nr*nr]}
+		z2 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: small[b*b : b*b+nr*nr]}
+		if err := g.Gemm(blas.Trans, blas.NoTrans, 1, v, wm, 0, z1); err != nil {
+			return nil, err
+		}
+		if err := g.Gemm(blas.Trans, blas.NoTrans, 1, t, z1, 0, z2); err != nil {
+			return nil, err
+		}
+		if err := g.Gemm(blas.NoTrans, blas.NoTrans, -0.5, v, z2, 1, wm); err != nil {
+			return nil, err
+		}
+		for j := 0; j < m; j++ {
+			copy(wv[j*ld:j*ld+nr], vw[j*ld+nr:j*ld+ld])
+			copy(wv[j*ld+nr:j*ld+ld], vw[j*ld:j*ld+nr])
+		}
+		if err := syr2kUpper(g, a22, vwm, wvm); err != nil {
+			return nil, err
+		}
+		if carried {
+			// carry[k+b:] ← Qᵀ·carry[k+b:] = (I − V·Tᵀ·Vᵀ)·carry[k+b:].
+			t0, c0 := time.Now(), processCPU()
+			c := blas64.General{Rows: m, Cols: carry.Cols, Stride: carry.Stride, Data: carry.Data[(k+b)*carry.Stride:]}
+			if err := applyBlockReflector(g, v, t, c, true, sr); err != nil {
+				return nil, err
+			}
+			out.carry.Seconds += time.Since(t0).Seconds()
+			out.carry.CPUSeconds += processCPU() - c0
+		}
+		if keep {
+			for j := 0; j < m; j++ {
+				copy(a.Data[(k+b+j)*s+k:(k+b+j)*s+k+nr], vw[j*ld:j*ld+nr])
+			}
+			copy(out.t[p*b*b:(p+1)*b*b], tf)
+		}
+	}
+	return out, nil
+}
+
+// applyBlockReflector overwrites c (m×r) with (I − V·T·Vᵀ)·c, or with
+// (I − V·Tᵀ·Vᵀ)·c when trans is set; scratch holds 2·nr·r values.
+func applyBlockReflector(g Gemmer, v, t, c blas64.General, trans bool, scratch []float64) error {
+	nr, r := v.Cols, c.Cols
+	s1 := blas64.General{Rows: nr, Cols: r, Stride: r, Data: scratch[:nr*r]}
+	s2 := blas64.General{Rows: nr, Cols: r, Stride: r, Data: scratch[nr*r : 2*nr*r]}
+	if err := g.Gemm(blas.Trans, blas.NoTrans, 1, v, c, 0, s1); err != nil {
+		return err
+	}
+	tt := blas.NoTrans
+	if trans {
+		tt = blas.Trans
+	}
+	if err := g.Gemm(tt, blas.NoTrans, 1, t, s1, 0, s2); err != nil {
+		return err
+	}
+	return g.Gemm(blas.NoTrans, blas.NoTrans, -1, v, s2, 1, c)
+}
+
+// backQ1 overwrites z (n×r) with Q1·z, the stage-1 reflectors kept by
+// reduceToBand(keep) applied last panel first.
+func (bd *band) backQ1(g Gemmer, a, z blas64.General) error {
+	n, b, s := bd.n, bd.b, a.Stride
+	if n <= b+1 {
+		return nil
+	}
+	panels := (n - 2 - b) / b
+	scratch := make([]float64, 2*b*z.Cols)
+	for p := panels; p >= 0; p-- {
+		k := p * b
+		m := n - k - b
+		nr := min(b, m)
+		v := blas64.General{Rows: m, Cols: nr, Stride: s, Data: a.Data[(k+b)*s+k:]}
+		t := blas64.General{Rows: nr, Cols: nr, Stride: b, Data: bd.t[p*b*b:]}
+		c := blas64.General{Rows: m, Cols: z.Cols, Stride: z.Stride, Data: z.Data[(k+b)*z.Stride:]}
+		if err := applyBlockReflector(g, v, t, c, false, scratch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// symmUpper sets y = a·v for the symmetric m×m a of which only the upper
+// triangle is valid. Each diagonal block is first made symmetric from its
+// upper triangle (its lower one is scratch).
+func symmUpper(g Gemmer, a, v, y blas64.General) error {
+	m, s := a.Rows, a.Stride
+	nb := bandBlock(m)
+	for j0 := 0; j0 < m; j0 += nb {
+		j1 := min(j0+nb, m)
+		for i := j0; i < j1; i++ {
+			for j := i + 1; j < j1; j++ {
+				a.Data[j*s+i] = a.Data[i*s+j]
+			}
+		}
+		col := blas64.General{Rows: j1, Cols: j1 - j0, Stride: s, Data: a.Data[j0:]}
+		if err := g.Gemm(blas.Trans, blas.NoTrans, 1, col, rowsOf(v, 0, j1), 0, rowsOf(y, j0, j1)); err != nil {
+			return err
+		}
+		if j0 > 0 {
+			above := blas64.General{Rows: j0, Cols: j1 - j0, Stride: s, Data: a.Data[j0:]}
+			if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, above, rowsOf(v, j0, j1), 1, rowsOf(y, 0, j0)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syr2kUpper subtracts l·rᵀ from the upper block columns of a (m×m), where
+// l = [V W] and r = [W V]: the symmetric rank-2nr update V·Wᵀ + W·Vᵀ,
+// written on and above the diagonal blocks only.
+func syr2kUpper(g Gemmer, a, l, r blas64.General) error {
+	m, s := a.Rows, a.Stride
+	nb := bandBlock(m)
+	for j0 := 0; j0 < m; j0 += nb {
+		j1 := min(j0+nb, m)
+		c := blas64.General{Rows: j1, Cols: j1 - j0, Stride: s, Data: a.Data[j0:]}
+		if err := g.Gemm(blas.NoTrans, blas.Trans, -1, rowsOf(l, 0, j1), rowsOf(r, j0, j1), 1, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rowsOf is rows [i0, i1) of a, without copying.
+func rowsOf(a blas64.General, i0, i1 int) blas64.General {
+	return blas64.General{Rows: i1 - i0, Cols: a.Cols, Stride: a.Stride, Data: a.Data[i0*a.Stride:]}
+}

@@ -1,0 +1,120 @@
+package spectral
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
+)
+
+// randomSymmetric is a GOE-like matrix: N(0,1) entries, symmetric. Only its
+// upper triangle is meaningful to the routines under test, so the lower one
+// is filled with garbage that must never be read.
+func randomSymmetric(rng *rand.Rand, n int) (upper, full blas64.General) {
+	full = backend.NewGeneral(n, n)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v := rng.NormFloat64()
+			full.Data[i*n+j], full.Data[j*n+i] = v, v
+		}
+	}
+	upper = backend.Clone(full)
+	for i := 0; i < n; i++ {
+		for j := 0; j < i; j++ {
+			upper.Data[i*n+j] = math.NaN()
+		}
+	}
+	return upper, full
+}
+
+func mulT(g Gemmer, ta, tb blas.Transpose, a, b blas64.General) blas64.General {
+	m, n := a.Rows, b.Cols
+	if ta == blas.Trans {
+		m = a.Cols
+	}
+	if tb == blas.Trans {
+		n = b.Rows
+	}
+	c := backend.NewGeneral(m, n)
+	if err := g.Gemm(ta, tb, 1, a, b, 0, c); err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func maxAbsDiff(a, b blas64.General) float64 {
+	d := 0.0
+	for i := 0; i < a.Rows; i++ {
+		for j := 0; j < a.Cols; j++ {
+			d = math.Max(d, math.Abs(a.Data[i*a.Stride+j]-b.Data[i*b.Stride+j]))
+		}
+	}
+	return d
+}
+
+func identity(n int) blas64.General {
+	z := backend.NewGeneral(n, n)
+	for i := 0; i < n; i++ {
+		z.Data[i*n+i] = 1
+	}
+	return z
+}
+
+// Stage 1 is a similarity by an orthogonal Q1 that leaves a band: checked
+// as Q1ᵀQ1 = I, Q1·B·Q1ᵀ = A and nothing outside the band, with Q1 formed by
+// the back-transform of the kept reflectors; the carried block must come
+// out as Q1ᵀ·carry.
+func TestReduceToBand(t *testing.T) {
+	g := newCPUGemmer(2)
+	for _, b := range []int{1, 2, 5, 16} {
+		for _, n := range []int{1, 2, 3, b, b + 1, b + 2, 2*b + 3, 61, 130} {
+			t.Run(fmt.Sprintf("b=%d/n=%d", b, n), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(n), uint64(b)))
+				a, full := randomSymmetric(rng, n)
+				r := 3
+				carry := backend.NewGeneral(n, r)
+				for i := range carry.Data {
+					carry.Data[i] = rng.NormFloat64()
+				}
+				c0 := backend.Clone(carry)
+				bd, err := reduceToBand(g, a, b, carry, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bnd := backend.NewGeneral(n, n)
+				for i := 0; i < n; i++ {
+					for j := i; j < n; j++ {
+						v := a.Data[i*n+j]
+						if j-i > b {
+							if v != 0 {
+								t.Fatalf("entry (%d, %d) outside the band is %g", i, j, v)
+							}
+							continue
+						}
+						bnd.Data[i*n+j], bnd.Data[j*n+i] = v, v
+					}
+				}
+				q := identity(n)
+				if err := bd.backQ1(g, a, q); err != nil {
+					t.Fatal(err)
+				}
+				tol := 1e-13 * float64(n)
+				if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, q), identity(n)); d > tol {
+					t.Errorf("Q1ᵀQ1 − I: %.3g", d)
+				}
+				qbqt := mulT(g, blas.NoTrans, blas.Trans, mulT(g, blas.NoTrans, blas.NoTrans, q, bnd), q)
+				if d := maxAbsDiff(qbqt, full); d > tol*math.Sqrt(float64(n)) {
+					t.Errorf("Q1·B·Q1ᵀ − A: %.3g", d)
+				}
+				if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, c0), carry); d > tol {
+					t.Errorf("carried block − Q1ᵀ·carry: %.3g", d)
+				}
+			})
+		}
+	}
+}
