@@ -376,6 +376,9 @@ func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int,
 	meta := src.Meta()
 	if dualFits(meta) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
+		if meta.DType == backend.U8 {
+			return e.eighDualU8(be, src, center, top, rtol)
+		}
 		x, _, err := e.collect(src)
 		if err != nil {
 			return nil, err
@@ -448,6 +451,9 @@ func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*
 }
 
 func (e *Engine) alignDual(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
+	if src.Meta().DType == backend.U8 {
+		return e.alignDualU8(be, src, opt)
+	}
 	x, y, err := e.collect(src)
 	if err != nil {
 		return nil, err
