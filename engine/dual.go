@@ -31,6 +31,17 @@ const dualBlockBytes = 32 << 20
 // float64 (a CPU without AVX2, or a GPU): its float64 copy is 8 bytes a value.
 const dualFloatBlockValues = 4 << 20
 
+// dualBytes is what the dual route holds in memory: the data (uint8 stays
+// one byte a value, other types are read as float64) and the N×N Gram.
+func dualBytes(meta data.Meta) float64 {
+	elem := 8.0
+	if meta.DType == backend.U8 {
+		elem = 1
+	}
+	n, d := float64(meta.N), float64(meta.D)
+	return elem*n*d + 8*n*n
+}
+
 // GramDualU8 returns K = XXᵀ (N×N, both triangles) of the uint8 rows of x,
 // exact: every entry is an integer below D·255² and float64 holds it
 // exactly. K is the Gram of Xᵀ, so the backend's GramAdd is fed blocks of

@@ -518,3 +518,17 @@ func TestAlignDualU8BadInput(t *testing.T) {
 		t.Errorf("labels count mismatch: %v", err)
 	}
 }
+
+// uint8 data are held as bytes, so the dual route takes them at sizes
+// where a float64 copy would not fit: 4,000 ImageNet-224 images are 0.6 GB
+// as uint8 and 4.8 GB as float64.
+func TestDualFitsByElementSize(t *testing.T) {
+	meta := data.Meta{N: 4000, D: 150528, DType: backend.U8}
+	if !dualFits(meta) {
+		t.Errorf("4,000 uint8 images of 224×224×3 (%.2g bytes) sent to the direct route", dualBytes(meta))
+	}
+	meta.DType = backend.F32
+	if dualFits(meta) {
+		t.Errorf("4,000 float32 images of 224×224×3 (%.2g bytes as float64) kept on the dual route", dualBytes(meta))
+	}
+}
