@@ -338,15 +338,15 @@ func copyBatch(dst, b data.Batch) data.Batch {
 	return out
 }
 
-// DualMaxBytes bounds the in-memory copy the dual route needs (N×D float64
-// plus the N×N Gram); above it the direct route is used even when N < D.
+// DualMaxBytes bounds the in-memory copy the dual route needs (the data,
+// see dualBytes, plus the N×N Gram); above it the direct route is used even
+// when N < D.
 const DualMaxBytes = 4 << 30
 
 // dualFits reports whether the N×N route is both cheaper and small enough
 // to hold the data in memory.
 func dualFits(meta data.Meta) bool {
-	n, d := float64(meta.N), float64(meta.D)
-	return meta.N > 0 && meta.N < meta.D && 8*(n*d+n*n) < DualMaxBytes
+	return meta.N > 0 && meta.N < meta.D && dualBytes(meta) < DualMaxBytes
 }
 
 // Eigh eigendecomposes the Gram of src (centred when center is set): all
