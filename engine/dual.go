@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -197,7 +199,7 @@ func dualProject(be backend.Backend, k, m blas64.General) ([]float64, blas64.Gen
 // with its targets as a C×N matrix Yᵀ (one-hot columns for integer labels;
 // no rows when the source has none). Batches are copied straight from the
 // reader, in chunks of a few megabytes, so the peak is the data plus one
-// chunk.
+// chunk; data already in memory are used where they are.
 func (e *Engine) loadDualU8(src data.Source) (backend.Chunk, blas64.General, error) {
 	meta := src.Meta()
 	c := meta.Classes
@@ -212,34 +214,56 @@ func (e *Engine) loadDualU8(src data.Source) (backend.Chunk, blas64.General, err
 	}
 	start := time.Now()
 	n, d := meta.N, meta.D
-	x := backend.Chunk{N: n, D: d, U8: make([]uint8, n*d)}
+	var x backend.Chunk
 	yt := backend.NewGeneral(c, n)
 	row := 0
-	chunk := max(1, min(e.opts.ChunkRows, dualBlockBytes/d))
-	err := data.Each(src, chunk, func(b data.Batch) error {
+	r, err := src.Open(max(1, min(e.opts.ChunkRows, dualBlockBytes/d)))
+	if err != nil {
+		return backend.Chunk{}, blas64.General{}, err
+	}
+	if rr, ok := r.(data.Resident); ok && rr.Resident() {
+		// Already in memory (data.FromMatrix): one batch of every row,
+		// used in place rather than copied.
+		r.Close()
+		if r, err = src.Open(n); err != nil {
+			return backend.Chunk{}, blas64.General{}, err
+		}
+	}
+	defer r.Close()
+	for {
+		b, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return backend.Chunk{}, blas64.General{}, err
+		}
 		switch {
 		case b.X.D != d || row+b.X.N > n:
-			return fmt.Errorf("%s: delivered a %d×%d batch after %d rows, inconsistent with its declared %d×%d", meta.Name, b.X.N, b.X.D, row, n, d)
+			return backend.Chunk{}, blas64.General{}, fmt.Errorf("%s: delivered a %d×%d batch after %d rows, inconsistent with its declared %d×%d", meta.Name, b.X.N, b.X.D, row, n, d)
 		case b.X.DType() != backend.U8:
-			return fmt.Errorf("%s: delivered %v rows but declares uint8", meta.Name, b.X.DType())
+			return backend.Chunk{}, blas64.General{}, fmt.Errorf("%s: delivered %v rows but declares uint8", meta.Name, b.X.DType())
 		}
-		copy(x.U8[row*d:], b.X.U8)
+		if rr, ok := r.(data.Resident); ok && rr.Resident() && b.X.N == n {
+			x = b.X
+		} else {
+			if x.U8 == nil {
+				x = backend.Chunk{N: n, D: d, U8: make([]uint8, n*d)}
+			}
+			copy(x.U8[row*d:], b.X.U8)
+		}
 		if c > 0 {
 			if err := scatterTargets(yt, row, b, c); err != nil {
-				return fmt.Errorf("%s: rows %d..%d: %w", meta.Name, row, row+b.X.N, err)
+				return backend.Chunk{}, blas64.General{}, fmt.Errorf("%s: rows %d..%d: %w", meta.Name, row, row+b.X.N, err)
 			}
 		}
 		row += b.X.N
 		if e.opts.Progress != nil {
 			e.opts.Progress(row, n)
 		}
-		return nil
-	})
-	if err == nil && row != n {
-		err = fmt.Errorf("%s: declares %d rows but delivered %d", meta.Name, n, row)
 	}
-	if err != nil {
-		return backend.Chunk{}, blas64.General{}, err
+	if row != n {
+		return backend.Chunk{}, blas64.General{}, fmt.Errorf("%s: declares %d rows but delivered %d", meta.Name, n, row)
 	}
 	e.opts.Logf("read %s into memory as uint8: %d×%d in %.2fs", meta.Name, n, d, time.Since(start).Seconds())
 	return x, yt, nil

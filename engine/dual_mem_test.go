@@ -15,8 +15,9 @@ import (
 	"github.com/reconalign/reconalign/data"
 )
 
-// streamU8 is a source of n pseudo-random uint8 rows of d features and
-// labels i mod 10, generated a chunk at a time into one buffer: it holds
+// streamU8 is a source of n pseudo-random uint8 rows of d features (each
+// row from its own seed) and labels i mod 10, generated a chunk at a time
+// into one buffer: it holds
 // no dataset of its own, so a process reading it holds only what the
 // reader keeps.
 type streamU8 struct{ n, d int }
@@ -45,13 +46,16 @@ func (r *streamU8Reader) Next() (data.Batch, error) {
 		r.x = make([]uint8, min(r.chunk, r.s.n)*r.s.d)
 		r.labels = make([]int, min(r.chunk, r.s.n))
 	}
-	z := uint64(r.row)*0x9E3779B97F4A7C15 + 1
 	x := r.x[:rows*r.s.d]
-	for i := range x {
-		z ^= z << 13
-		z ^= z >> 7
-		z ^= z << 17
-		x[i] = uint8(z >> 56)
+	for i := range rows {
+		// Each row from its own seed: the same bytes whatever the chunking.
+		z := uint64(r.row+i+1) * 0x9E3779B97F4A7C15
+		for j := range x[i*r.s.d : (i+1)*r.s.d] {
+			z ^= z << 13
+			z ^= z >> 7
+			z ^= z << 17
+			x[i*r.s.d+j] = uint8(z >> 56)
+		}
 	}
 	for i := range rows {
 		r.labels[i] = (r.row + i) % 10

@@ -532,3 +532,40 @@ func TestDualFitsByElementSize(t *testing.T) {
 		t.Errorf("4,000 float32 images of 224×224×3 (%.2g bytes as float64) kept on the dual route", dualBytes(meta))
 	}
 }
+
+// Data already in memory are used in place; a stream is copied once.
+func TestLoadDualU8InPlace(t *testing.T) {
+	n, d := 30, 50
+	x, labels := imagesU8(2, n, d, 3, 128, 50)
+	e := newEngine(t, 7)
+	got, yt, err := e.loadDualU8(memSource(t, backend.Chunk{N: n, D: d, U8: x}, labels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &got.U8[0] != &x[0] {
+		t.Error("an in-memory uint8 matrix was copied")
+	}
+	streamed, yt2, err := e.loadDualU8(streamU8{n, d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := data.Collect(streamU8{n, d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range streamed.U8 {
+		if float64(v) != want.F64[i] {
+			t.Fatalf("streamed value %d: %d, want %g", i, v, want.F64[i])
+		}
+	}
+	for i := 0; i < n; i++ {
+		for c := 0; c < 3; c++ {
+			if w := float64(map[bool]int{true: 1}[labels[i] == c]); yt.Data[c*n+i] != w {
+				t.Fatalf("Yᵀ[%d,%d] = %g, want %g", c, i, yt.Data[c*n+i], w)
+			}
+		}
+		if yt2.Data[(i%10)*n+i] != 1 {
+			t.Fatalf("streamed Yᵀ misses row %d's label", i)
+		}
+	}
+}
