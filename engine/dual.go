@@ -326,19 +326,21 @@ func (e *Engine) alignDualU8(be backend.Backend, src data.Source, opt AlignOptio
 	if err != nil {
 		return nil, err
 	}
-	x = backend.Chunk{} // nothing below needs the data
 	start := time.Now()
 	w, p, err := dualProject(be, k, yt)
 	if err != nil {
 		return nil, err
 	}
+	e.opts.Logf("dual eigenvalues and projections Yᵀq_j (N = %d, C = %d): %.2fs", k.Rows, yt.Rows, time.Since(start).Seconds())
+	start = time.Now()
 	eig := &Eigen{Route: RouteDual, Values: w, Rank: rankOf(w, opt.RTol, sampleRank(k.Rows, opt.Center))}
 	proj := Projections{YQ: backend.Columns(p, eig.Rank), Gy: backend.NewGeneral(yt.Rows, yt.Rows)}
 	if err := be.Gemm(blas.NoTrans, blas.Trans, 1, yt, yt, 0, proj.Gy); err != nil {
 		return nil, err
 	}
-	e.opts.Logf("dual eigenvalues and projections (N = %d, C = %d): %.2fs", k.Rows, yt.Rows, time.Since(start).Seconds())
-	return CurveFrom(proj, eig, opt.Center, opt)
+	c, err := CurveFrom(proj, eig, opt.Center, opt)
+	e.opts.Logf("YᵀY and the curve: %.2fs", time.Since(start).Seconds())
+	return c, err
 }
 
 // eighDualU8 eigendecomposes the Gram of uint8 data by the dual route:
