@@ -424,4 +424,3 @@ func featureVectorsU8(be backend.Backend, x backend.Chunk, u blas64.General, lam
 	scaleColumns(v, lambda)
 	return v, nil
 }
-
