@@ -38,7 +38,7 @@ func ParseRangeRoute(s string) (RangeRoute, error) {
 // the dual route.
 func NewRangeOf(eng *engine.Engine, be backend.Backend, src data.Source, center bool, rtol float64, route RangeRoute) (*Range, error) {
 	meta := src.Meta()
-	dual := route == RangeDual || (route == RangeAuto || route == "") && engine.DualFits(meta.N, meta.D)
+	dual := route == RangeDual || (route == RangeAuto || route == "") && engine.DualFits(meta.N, meta.D, 8) // its dual route reads float64
 	if dual {
 		x, y, err := eng.Collect(src)
 		if err != nil {

@@ -307,16 +307,21 @@ func copyBatch(dst, b data.Batch) data.Batch {
 	return out
 }
 
-// DualMaxBytes bounds the in-memory copy the dual route needs (N×D float64
-// plus the N×N Gram); above it the direct route is used even when N < D.
+// DualMaxBytes bounds the in-memory copy the dual route needs (the data,
+// see dualBytes, plus the N×N Gram); above it the direct route is used even
+// when N < D.
 const DualMaxBytes = 4 << 30
 
 // DualFits is the route rule: the N×N dual route is taken when it is both
-// cheaper (N < D) and small enough to hold the data in memory.
-func DualFits(n, d int) bool {
-	fn, fd := float64(n), float64(d)
-	return n > 0 && n < d && 8*(fn*fd+fn*fn) < DualMaxBytes
+// cheaper (N < D) and small enough to hold the data, elemBytes a value (1
+// for uint8 kept as bytes, 8 for float64), and the N×N Gram in memory.
+func DualFits(n, d, elemBytes int) bool {
+	return n > 0 && n < d && dualBytes(n, d, elemBytes) < DualMaxBytes
 }
+
+// dualFits applies DualFits to a source on the engine's own dual route,
+// which keeps uint8 data as bytes.
+func dualFits(meta data.Meta) bool { return DualFits(meta.N, meta.D, dualElemBytes(meta)) }
 
 // Eigh eigendecomposes the Gram of src (centred when center is set): all
 // pairs, or the top ones when top > 0. Vectors are feature-space (D × r).
@@ -344,8 +349,11 @@ func (e *Engine) Eigh(src data.Source, center bool, top int, rtol float64) (*Eig
 
 func (e *Engine) eigh(be backend.Backend, src data.Source, center bool, top int, rtol float64) (*Eigen, error) {
 	meta := src.Meta()
-	if DualFits(meta.N, meta.D) {
+	if dualFits(meta) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
+		if meta.DType == backend.U8 {
+			return e.eighDualU8(be, src, center, top, rtol)
+		}
 		x, _, err := e.Collect(Unlabeled{Source: src})
 		if err != nil {
 			return nil, err
@@ -411,7 +419,7 @@ func (e *Engine) Align(src data.Source, opt AlignOptions) (*Curve, error) {
 
 func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
 	meta := src.Meta()
-	if DualFits(meta.N, meta.D) {
+	if dualFits(meta) {
 		e.opts.Logf("route: dual (N = %d < D = %d)", meta.N, meta.D)
 		return e.alignDual(be, src, opt)
 	}
@@ -431,6 +439,9 @@ func (e *Engine) align(be backend.Backend, src data.Source, opt AlignOptions) (*
 }
 
 func (e *Engine) alignDual(be backend.Backend, src data.Source, opt AlignOptions) (*Curve, error) {
+	if src.Meta().DType == backend.U8 {
+		return e.alignDualU8(be, src, opt)
+	}
 	x, y, err := e.Collect(src)
 	if err != nil {
 		return nil, err

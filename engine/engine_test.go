@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -422,15 +421,8 @@ func TestUint8RouteEqualsFloatRoute(t *testing.T) {
 	for i := range labels {
 		labels[i] = rng.IntN(c)
 	}
-	for _, name := range []string{gonum.Name, "openblas"} {
-		be, err := backend.Open(name, backend.Options{})
-		if errors.Is(err, backend.ErrUnavailable) {
-			t.Logf("%s skipped: %v", name, err)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, be := range cpuBackends(t) {
+		name := be.Info().Name
 		for _, classes := range []int{c, 0} {
 			var lab []int
 			if classes > 0 {

@@ -95,6 +95,8 @@ func (p *fftPlan) transform(x, y []complex128, batch int) {
 			radix4(st, s, src, dst)
 		case 2:
 			radix2(st, s, src, dst)
+		case 7:
+			radix7(st, s, src, dst)
 		default:
 			radixOdd(st, s, src, dst)
 		}
