@@ -119,7 +119,6 @@ func (b *Backend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, b
 	return nil
 }
 
-
 // SymEig uses package spectral: a two-stage reduction whose cubic work is
 // this backend's GEMM, then divide and conquer (with vectors) or the QL
 // iteration (values only).
