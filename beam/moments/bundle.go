@@ -40,6 +40,7 @@ type bundleFn struct {
 	Layout    string
 
 	eng   *engine.Engine
+	cpu   backend.Info // the engine's CPU backend, for the bundle's report
 	m     *engine.Moments
 	rows  int
 	start time.Time
@@ -52,7 +53,10 @@ func (fn *bundleFn) Setup() error {
 		return err
 	}
 	fn.eng = e
-	return nil
+	// The engine borrows a backend per pass and does not say which; an
+	// empty operation shows the CPU backend it would lend.
+	fn.cpu, err = e.Do(engine.OpMoments, engine.Shape{}, func(backend.Backend) error { return nil })
+	return err
 }
 
 func (fn *bundleFn) Teardown() error {
@@ -123,10 +127,13 @@ func (fn *bundleFn) FinishBundle(ctx context.Context, plan Plan, emit func(strin
 	passNanos.Inc(ctx, fn.pass.Nanoseconds())
 	bundleStart.Update(ctx, fn.start.UnixMilli())
 	defer func() { bundleEnd.Update(ctx, time.Now().UnixMilli()) }()
-	info := fn.eng.Backend().Info()
-	threadsGauge.Set(ctx, int64(info.Threads))
+	name, threads := fn.eng.BackendFor(engine.OpMoments, engine.Shape{N: fn.rows, D: m.D}), 0
+	if name == fn.cpu.Name {
+		threads = fn.cpu.Threads
+	}
+	threadsGauge.Set(ctx, int64(threads))
 	fmt.Fprintf(os.Stderr, "reconalign-beam: bundle of %d rows on %s (%d threads): pass %.2fs, bundle %.2fs\n",
-		fn.rows, info.Name, info.Threads, fn.pass.Seconds(), time.Since(fn.start).Seconds())
+		fn.rows, name, threads, fn.pass.Seconds(), time.Since(fn.start).Seconds())
 	emitSums(m, plan, emit)
 	return nil
 }
