@@ -8,9 +8,11 @@
 //	    --worker_binary=bin/reconalign-beam-worker
 //
 // Its own flags are --data, --labels, --out, --backend, --threads,
-// --chunk_rows, --tile and --layout; everything else goes to Beam, whose
-// flags it keeps (--runner, --endpoint, --environment_type, …) except
-// Dataflow's --labels (job labels), which is --job_labels here.
+// --groups, --chunk_rows, --tile, --layout and --cpuprofile; everything
+// else goes to Beam, whose flags it keeps (--runner, --endpoint,
+// --environment_type, …) except Dataflow's --labels (job labels), which is
+// --job_labels here. The shards are dealt into --groups groups of
+// consecutive shards, one pass and one Gram each (default: one per shard).
 //
 // The binary is also its own worker: started by a runner as a process
 // environment (--environment_type=PROCESS
@@ -60,9 +62,10 @@ func parseArgs(args []string) (*own, error) {
 	f.StringVar(&o.opt.Labels, "labels", "", "glob of the label shards, one per data shard, paired in lexical order")
 	f.StringVar(&o.opt.Out, "out", "", "the moments file (.npz) to write")
 	f.StringVar(&o.opt.Backend, "backend", "auto", "engine backend on each worker: "+engine.BackendNames())
-	f.IntVar(&o.opt.Threads, "threads", 0, "CPU threads of each worker (0: all its cores)")
+	f.IntVar(&o.opt.Threads, "threads", 0, "CPU threads of each pass (0: all the worker's cores)")
 	f.IntVar(&o.opt.ChunkRows, "chunk_rows", engine.DefaultChunkRows, "rows read per chunk")
 	f.IntVar(&o.opt.Tile, "tile", moments.DefaultTile, "side of the Gram tiles sent between workers")
+	f.IntVar(&o.opt.Groups, "groups", 0, "groups the shards are dealt into, one pass and one Gram each (0: one per shard)")
 	f.StringVar(&o.opt.Layout, "layout", "hwc", "pixel order of 4-D arrays: hwc or chw")
 	f.StringVar(&o.jobLabels, "job_labels", "", "Dataflow job labels (its --labels), JSON")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this process (the launcher, and Prism's in-process workers) to this file")
@@ -163,28 +166,28 @@ func run(opt moments.Options) error {
 	return nil
 }
 
-// reportRate prints, from the pipeline's metrics, the rows the bundles
+// reportRate prints, from the pipeline's metrics, the rows the groups
 // read and the Gram rate of the accumulation stage: N·D² multiply-adds (the
 // D(D+1)/2 dot products of the symmetric Gram) over the stage's wall time,
-// from the first bundle's start to the last one's end, in all and per core
-// when the bundles ran in this process (Prism's loopback workers).
+// from the first group's start to the last one's end, in all and per core
+// when the groups ran in this process (Prism's loopback workers).
 func reportRate(res beam.PipelineResult, d int, local bool) {
-	var rows, bundles int64
+	var rows, groups int64
 	start, end := int64(math.MaxInt64), int64(0)
 	q := res.Metrics().AllMetrics()
 	for _, c := range q.Counters() {
 		switch c.Key.Name {
 		case "rows":
 			rows += c.Result()
-		case "bundles":
-			bundles += c.Result()
+		case "groups":
+			groups += c.Result()
 		}
 	}
 	for _, m := range q.Distributions() {
 		switch m.Key.Name {
-		case "bundle_start_ms":
+		case "group_start_ms":
 			start = min(start, m.Result().Min)
-		case "bundle_end_ms":
+		case "group_end_ms":
 			end = max(end, m.Result().Max)
 		}
 	}
@@ -193,14 +196,18 @@ func reportRate(res beam.PipelineResult, d int, local bool) {
 	}
 	wall := float64(end-start) / 1e3
 	rate := float64(rows) * float64(d) * float64(d) / wall / 1e9
-	fmt.Printf("%d bundles, %d rows: accumulation stage %.2fs, %.1f GFLOP/s", bundles, rows, wall, rate)
+	plural := "s"
+	if groups == 1 {
+		plural = ""
+	}
+	fmt.Printf("%d group%s, %d rows: accumulation stage %.2fs, %.1f GFLOP/s", groups, plural, rows, wall, rate)
 	if local {
 		fmt.Printf(", %.1f per core of this machine (%d cores)", rate/float64(runtime.NumCPU()), runtime.NumCPU())
 	}
 	fmt.Println()
 }
 
-// inProcess reports whether the bundles ran in this process: Prism with
+// inProcess reports whether the groups run in this process: Prism with
 // its default loopback workers.
 func inProcess() bool {
 	r, env := flag.Lookup("runner"), flag.Lookup("environment_type")

@@ -50,9 +50,9 @@ func TestCgoFreeWorkerRunsABundle(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("reconalign-beam: %v\n%s", err, stderr.String())
 	}
-	// The worker process says where its bundle ran.
-	if !strings.Contains(stderr.String(), "reconalign-beam: bundle of 700 rows on gonum") {
-		t.Errorf("no bundle ran on the pure-Go backend in the worker:\n%s", stderr.String())
+	// The worker process says where its group ran.
+	if !strings.Contains(stderr.String(), "reconalign-beam: group 0 (x_00.npy, 700 rows) on gonum") {
+		t.Errorf("no group ran on the pure-Go backend in the worker:\n%s", stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "N=700 D=20 C=4 (classes) uint8, exact=true") {
 		t.Errorf("summary: %q", stdout.String())
