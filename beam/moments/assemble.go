@@ -154,15 +154,11 @@ func assemble(plan Plan, parts func(*Part) bool) (*engine.Moments, error) {
 		case "sy":
 			sy = vals
 		case "g":
-			r0, c0 := ix[0]*t, ix[1]*t
-			r1, c1 := min(d, r0+t), min(d, c0+t)
-			if r0 >= d || c0 >= d || len(vals) != (r1-r0)*(c1-c0) {
+			bi, bj := ix[0], ix[1]
+			if bi > bj || bi*t >= d || bj*t >= d || len(vals) != tileLen(d, t, bi, bj) {
 				return nil, fmt.Errorf("Gram tile %s does not fit D = %d with tiles of %d", p.Key, d, t)
 			}
-			w := c1 - c0
-			for i := r0; i < r1; i++ {
-				copy(m.G.Data[i*d+c0:i*d+c1], vals[(i-r0)*w:(i-r0+1)*w])
-			}
+			eachInTile(d, t, bi, bj, func(k, gi int) { m.G.Data[gi] = vals[k] })
 			tiles++
 		case "m":
 			if len(vals) != d {

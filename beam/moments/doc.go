@@ -21,13 +21,14 @@
 //     included), checking every shard against the plan. A gate keeps the
 //     passes that run at once in one process within its cores.
 //  3. The group's Gram travels as tiles of its upper triangle (Options.Tile²
-//     values, 8 MB at the default 1024: no element grows with D², so D
-//     beyond 65,535 works), the other sums as rows, each keyed by its place;
-//     a CombineFn adds them up, lifted by the runners that lift (Prism,
-//     Dataflow, Flink) into the accumulating step. Exact moments (uint8
-//     samples with class labels or none) are summed as integers (sent as
-//     int32 while they fit, summed in int64, exact whatever the grouping,
-//     checked below 2⁵³ at the end); float moments as float64.
+//     values at most, 8 MB at the default 1024: no element grows with D², so
+//     D beyond 65,535 works; the diagonal tiles as triangles), the other
+//     sums as rows, each keyed by its place; a CombineFn adds them up,
+//     lifted by the runners that lift (Prism, Dataflow, Flink) into the
+//     accumulating step. Exact moments (uint8 samples with class labels or
+//     none) are summed as integers, sent in the fewest bytes that hold each
+//     part, exact whatever the grouping and checked below 2⁵³ at the end;
+//     float moments as float64.
 //  4. One step assembles the sums into engine.Moments and writes the moments
 //     file with engine.SaveMoments: the same file as `reconalign moments`
 //     on the same data, bit for bit for exact moments. The plan and the

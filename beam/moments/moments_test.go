@@ -493,23 +493,24 @@ func lastLine(err error) string {
 	return s[strings.LastIndex(s, "\n")+1:]
 }
 
-// Integer parts travel as int32 while they fit and widen when a sum does
-// not; the decoded sums are exact either way, and sums past 2⁵³ are refused.
+// Integer parts travel in the fewest bytes that hold their widest value
+// and widen when a sum needs it; the decoded sums are exact at every
+// width, and sums past 2⁵³ are refused.
 func TestSumEncodings(t *testing.T) {
 	small := encodeSums(true, []float64{1, -2, 1 << 30})
-	if small[0] != kindInt32 || len(small) != 1+3*4 {
-		t.Fatalf("small integers encoded as %q in %d bytes", small[0], len(small))
+	if small[0] != kindInt || small[1] != 4 || len(small) != 2+3*4 {
+		t.Fatalf("small integers encoded as %q, width %d, in %d bytes", small[0], small[1], len(small))
 	}
 	big := encodeSums(true, []float64{1 << 40, 0, 1})
-	if big[0] != kindInt {
-		t.Fatalf("an integer past int32 encoded as %q", big[0])
+	if big[0] != kindInt || big[1] != 6 {
+		t.Fatalf("2⁴⁰ encoded as %q, width %d", big[0], big[1])
 	}
 	s, err := sumFn{}.MergeAccumulators(append([]byte(nil), small...), small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s[0] != kindInt { // 2³¹ does not fit int32
-		t.Fatalf("2·2³⁰ kept as %q", s[0])
+	if s[1] != 5 { // 2³¹ needs a fifth byte, with its sign bit
+		t.Fatalf("2·2³⁰ kept in %d bytes", s[1])
 	}
 	s, err = sumFn{}.MergeAccumulators(s, big)
 	if err != nil {
@@ -531,5 +532,61 @@ func TestSumEncodings(t *testing.T) {
 	sameBits(t, "float sums", got, []float64{a + b, 0})
 	if _, err := (sumFn{}).MergeAccumulators(encodeSums(false, []float64{1}), small); err == nil {
 		t.Fatal("float and integer parts were summed")
+	}
+	// Every width, both signs, through the slack-free end of a part.
+	rng := rand.New(rand.NewPCG(5, 5))
+	for w := 1; w <= 8; w++ {
+		vals := make([]int64, 1+rng.IntN(20))
+		for i := range vals {
+			vals[i] = rng.Int64() >> (64 - 8*w) // fits w bytes, either sign
+		}
+		vals[0] = -1 << (8*w - 1) // the most negative of the width
+		enc := encodeInts(vals)
+		if enc[1] != byte(w) || len(enc) != 2+w*len(vals) {
+			t.Fatalf("width %d: encoded in width %d, %d bytes", w, enc[1], len(enc))
+		}
+		got, err := decodeInts("x", enc)
+		if err != nil || !reflect.DeepEqual(got, vals) {
+			t.Fatalf("width %d: %v decoded as %v (%v)", w, vals, got, err)
+		}
+	}
+	if _, err := decodeInts("g/1/2", []byte{kindInt, 3, 1, 2}); err == nil || !strings.Contains(err.Error(), "g/1/2") {
+		t.Fatalf("a truncated part: %v", err)
+	}
+}
+
+// The Gram's upper triangle crosses as tiles, the diagonal ones packed:
+// every entry on or above the diagonal lands once, at its place.
+func TestTilesCoverTheUpperTriangle(t *testing.T) {
+	for _, c := range []struct{ d, t int }{{1, 4}, {7, 3}, {9, 3}, {10, 4}, {5, 1024}} {
+		seen := make([]int, c.d*c.d)
+		nt := (c.d + c.t - 1) / c.t
+		total := 0
+		for bi := 0; bi < nt; bi++ {
+			for bj := bi; bj < nt; bj++ {
+				n := 0
+				eachInTile(c.d, c.t, bi, bj, func(k, gi int) {
+					if k != n {
+						t.Fatalf("D=%d T=%d tile %d/%d: value %d at position %d", c.d, c.t, bi, bj, n, k)
+					}
+					n++
+					seen[gi]++
+				})
+				if n != tileLen(c.d, c.t, bi, bj) {
+					t.Fatalf("D=%d T=%d tile %d/%d: %d values, tileLen says %d", c.d, c.t, bi, bj, n, tileLen(c.d, c.t, bi, bj))
+				}
+				total += n
+			}
+		}
+		for i := 0; i < c.d; i++ {
+			for j := 0; j < c.d; j++ {
+				if want := map[bool]int{true: 1, false: 0}[j >= i]; seen[i*c.d+j] != want {
+					t.Fatalf("D=%d T=%d: entry (%d, %d) sent %d times", c.d, c.t, i, j, seen[i*c.d+j])
+				}
+			}
+		}
+		if total != c.d*(c.d+1)/2 {
+			t.Fatalf("D=%d T=%d: %d values for %d in the triangle", c.d, c.t, total, c.d*(c.d+1)/2)
+		}
 	}
 }
