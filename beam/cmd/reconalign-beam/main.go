@@ -8,11 +8,16 @@
 //	    --worker_binary=bin/reconalign-beam-worker
 //
 // Its own flags are --data, --labels, --out, --backend, --threads,
-// --groups, --chunk_rows, --tile, --layout and --cpuprofile; everything
-// else goes to Beam, whose flags it keeps (--runner, --endpoint,
+// --groups, --chunk_rows, --tile, --layout, --log_level and --cpuprofile;
+// everything else goes to Beam, whose flags it keeps (--runner, --endpoint,
 // --environment_type, …) except Dataflow's --labels (job labels), which is
-// --job_labels here. The shards are dealt into --groups groups of
-// consecutive shards, one pass and one Gram each (default: one per shard).
+// --job_labels here.
+//
+// The shards are dealt into --groups groups of consecutive shards, one pass
+// and one Gram each. On Prism in this process the default is as many groups
+// as passes run at once here, each with its share of the cores: one group,
+// on all cores, the pass of `reconalign moments`. Elsewhere it is one group
+// per shard, which the runner spreads over its workers.
 //
 // The binary is also its own worker: started by a runner as a process
 // environment (--environment_type=PROCESS
@@ -27,7 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,6 +43,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/s3"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/reconalign/reconalign/beam/moments"
@@ -50,22 +56,28 @@ type own struct {
 	jobLabels  string
 	provision  string
 	cpuProfile string
+	logLevel   string
 	flags      *flag.FlagSet
 	beamArgs   []string
 	bareWorker bool
 }
 
-func parseArgs(args []string) (*own, error) {
+func parseArgs(args []string) (*own, error) { return parseArgsTo(args, os.Stderr) }
+
+// parseArgsTo is parseArgs with its complaints written to out.
+func parseArgsTo(args []string, out io.Writer) (*own, error) {
 	o := &own{flags: flag.NewFlagSet("reconalign-beam", flag.ContinueOnError)}
 	f := o.flags
+	f.SetOutput(out)
 	f.StringVar(&o.opt.Data, "data", "", "glob of the data shards (.npy, .npy.gz, IDX), local or gs://, s3://")
 	f.StringVar(&o.opt.Labels, "labels", "", "glob of the label shards, one per data shard, paired in lexical order")
 	f.StringVar(&o.opt.Out, "out", "", "the moments file (.npz) to write")
 	f.StringVar(&o.opt.Backend, "backend", "auto", "engine backend on each worker: "+engine.BackendNames())
-	f.IntVar(&o.opt.Threads, "threads", 0, "CPU threads of each pass (0: all the worker's cores)")
+	f.IntVar(&o.opt.Threads, "threads", 0, "CPU threads of each pass (0: all the worker's cores; on Prism in this process, the cores' share of each of --groups)")
 	f.IntVar(&o.opt.ChunkRows, "chunk_rows", engine.DefaultChunkRows, "rows read per chunk")
 	f.IntVar(&o.opt.Tile, "tile", moments.DefaultTile, "side of the Gram tiles sent between workers")
-	f.IntVar(&o.opt.Groups, "groups", 0, "groups the shards are dealt into, one pass and one Gram each (0: one per shard)")
+	f.IntVar(&o.opt.Groups, "groups", 0, "groups the shards are dealt into, one pass and one Gram each (0: on Prism in this process, the passes that run at once, one by default; elsewhere one per shard)")
+	f.StringVar(&o.logLevel, "log_level", "warn", "level of Beam's and Prism's own log: debug, info, warn or error")
 	f.StringVar(&o.opt.Layout, "layout", "hwc", "pixel order of 4-D arrays: hwc or chw")
 	f.StringVar(&o.jobLabels, "job_labels", "", "Dataflow job labels (its --labels), JSON")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this process (the launcher, and Prism's in-process workers) to this file")
@@ -92,6 +104,12 @@ func parseArgs(args []string) (*own, error) {
 	if err := f.Parse(mine); err != nil {
 		return nil, err
 	}
+	switch o.logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		fmt.Fprintf(f.Output(), "invalid value %q for flag -log_level: want debug, info, warn or error\n", o.logLevel)
+		return nil, fmt.Errorf("log_level %q", o.logLevel)
+	}
 	if o.jobLabels != "" {
 		o.beamArgs = append(o.beamArgs, "--labels="+o.jobLabels)
 	}
@@ -110,9 +128,11 @@ func main() {
 	if err := flag.CommandLine.Parse(o.beamArgs); err != nil {
 		os.Exit(2)
 	}
-	beam.Init() // in worker mode, runs the worker and never returns
 	// Prism, in this process, logs every step at INFO: keep its warnings.
-	slog.SetLogLoggerLevel(slog.LevelWarn)
+	// (Beam sets up its logger in Init, from this variable.)
+	beamlog.LogLevel = o.logLevel
+	beam.Init() // in worker mode, runs the worker and never returns
+	o.opt.Groups, o.opt.Threads = parallelism(o.opt.Groups, o.opt.Threads, inProcess(), runtime.NumCPU())
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		fail(err)
@@ -121,6 +141,29 @@ func main() {
 	err = run(o.opt)
 	pprof.StopCPUProfile()
 	fail(err)
+}
+
+// parallelism fills in the groups and the threads of each pass. On Prism
+// in this process every pass runs here, and passes at once never use more
+// threads together than there are cores (the moments package's gate): so
+// the groups are as many as the passes that run at once, each with its
+// share of the cores. By default that is one group on all the cores, the
+// pass of `reconalign moments`: more groups on a few cores add Grams to
+// move and sum, and passes no faster. Elsewhere 0 groups stays one group
+// per shard, for the runner to spread over its workers.
+func parallelism(groups, threads int, local bool, cores int) (int, int) {
+	if !local {
+		return groups, threads
+	}
+	switch {
+	case groups == 0 && threads == 0:
+		return 1, 0
+	case groups == 0:
+		return max(1, cores/threads), threads
+	case threads == 0:
+		return groups, max(1, cores/groups)
+	}
+	return groups, threads
 }
 
 // fail reports err and exits 1. A runner wraps a DoFn's error in its
