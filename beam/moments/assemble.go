@@ -2,7 +2,8 @@ package moments
 
 import (
 	"context"
-	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -14,58 +15,18 @@ import (
 	"github.com/reconalign/reconalign/engine"
 )
 
-// sumFn adds up the parts of one key from all bundles: int64 parts exactly
-// (an int64 never wraps before a sum of uint8 moments passes 2⁵³, which the
-// assembly refuses), float64 parts in whatever order the runner combines
-// them. The accumulator is the encoded part itself.
-type sumFn struct{}
-
-func (sumFn) MergeAccumulators(a, b []byte) ([]byte, error) {
-	switch {
-	case len(a) == 0:
-		return append([]byte(nil), b...), nil
-	case len(b) == 0:
-		return a, nil
-	case (a[0] == kindFloat) != (b[0] == kindFloat):
-		return nil, fmt.Errorf("summing float and integer parts (encodings %q, %q): the bundles disagree on the moments' kind", a[0], b[0])
-	case a[0] == kindFloat:
-		if len(a) != len(b) {
-			return nil, fmt.Errorf("summing parts of %d and %d bytes: the bundles disagree on the shape of the moments", len(a), len(b))
-		}
-		le := binary.LittleEndian
-		for i := 1; i < len(a); i += 8 {
-			le.PutUint64(a[i:], math.Float64bits(math.Float64frombits(le.Uint64(a[i:]))+math.Float64frombits(le.Uint64(b[i:]))))
-		}
-		return a, nil
-	}
-	x, err := decodeInts("", a)
-	if err != nil {
-		return nil, err
-	}
-	y, err := decodeInts("", b)
-	if err != nil {
-		return nil, err
-	}
-	if len(x) != len(y) {
-		return nil, fmt.Errorf("summing parts of %d and %d values: the bundles disagree on the shape of the moments", len(x), len(y))
-	}
-	for i, v := range y {
-		s := x[i] + v
-		if (x[i] >= 0) == (v >= 0) && (s >= 0) != (v >= 0) {
-			return nil, fmt.Errorf("an integer sum overflows int64")
-		}
-		x[i] = s
-	}
-	return encodeInts(x), nil
-}
-
 // writeFn assembles the summed parts into moments and writes the file.
 type writeFn struct {
 	Out string
 }
 
-func (fn *writeFn) ProcessElement(ctx context.Context, _ int, parts func(*Part) bool, plan Plan, emit func(string)) error {
-	m, err := assemble(plan, parts)
+func (fn *writeFn) ProcessElement(ctx context.Context, _ int, parts func(*Part) bool, emit func(string)) error {
+	rec, rest, err := withPlan(parts)
+	if err != nil {
+		return err
+	}
+	plan := rec.Plan
+	m, err := assemble(plan, rest)
 	if err != nil {
 		return err
 	}
@@ -76,12 +37,58 @@ func (fn *writeFn) ProcessElement(ctx context.Context, _ int, parts func(*Part) 
 	case engine.LabelsTargets:
 		meta.Targets = m.C
 	}
-	mm := engine.MomentsMetaOf(meta, append(append([]string{}, plan.DataFiles...), plan.LabelFiles...))
+	mm := engine.MomentsMetaOf(meta, append(append([]string{}, rec.Sources.Data...), rec.Sources.Labels...))
 	if err := writeOutput(ctx, fn.Out, func(local string) error { return engine.SaveMoments(local, m, mm) }); err != nil {
 		return err
 	}
 	emit(fn.Out)
 	return nil
+}
+
+// planKey keys the part that carries the plan and the shard lists to the
+// assembly, among the summed parts.
+const planKey = "plan"
+
+// planRecord is what the plan part holds.
+type planRecord struct {
+	Plan    Plan
+	Sources Sources
+}
+
+func planPart(plan Plan, src Sources) (Part, error) {
+	b, err := json.Marshal(planRecord{Plan: plan, Sources: src})
+	if err != nil {
+		return Part{}, err
+	}
+	return Part{Key: planKey, Vals: b}, nil
+}
+
+// withPlan finds the plan among the parts, which arrive in no set order,
+// and returns it with the other parts: those read before it (kept, still
+// encoded) and then the rest.
+func withPlan(parts func(*Part) bool) (planRecord, func(*Part) bool, error) {
+	var rec planRecord
+	var before []Part
+	for {
+		var p Part
+		if !parts(&p) {
+			return rec, nil, errors.New("the plan did not reach the assembly")
+		}
+		if p.Key != planKey {
+			before = append(before, p)
+			continue
+		}
+		if err := json.Unmarshal(p.Vals, &rec); err != nil {
+			return rec, nil, fmt.Errorf("the plan part: %w", err)
+		}
+		return rec, func(p *Part) bool {
+			if len(before) > 0 {
+				*p, before = before[0], before[1:]
+				return true
+			}
+			return parts(p)
+		}, nil
+	}
 }
 
 func dtypeOf(s string) backend.DType {
@@ -147,15 +154,11 @@ func assemble(plan Plan, parts func(*Part) bool) (*engine.Moments, error) {
 		case "sy":
 			sy = vals
 		case "g":
-			r0, c0 := ix[0]*t, ix[1]*t
-			r1, c1 := min(d, r0+t), min(d, c0+t)
-			if r0 >= d || c0 >= d || len(vals) != (r1-r0)*(c1-c0) {
+			bi, bj := ix[0], ix[1]
+			if bi > bj || bi*t >= d || bj*t >= d || len(vals) != tileLen(d, t, bi, bj) {
 				return nil, fmt.Errorf("Gram tile %s does not fit D = %d with tiles of %d", p.Key, d, t)
 			}
-			w := c1 - c0
-			for i := r0; i < r1; i++ {
-				copy(m.G.Data[i*d+c0:i*d+c1], vals[(i-r0)*w:(i-r0+1)*w])
-			}
+			eachInTile(d, t, bi, bj, func(k, gi int) { m.G.Data[gi] = vals[k] })
 			tiles++
 		case "m":
 			if len(vals) != d {

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
@@ -62,13 +62,14 @@ func shards(t *testing.T, dir string, x backend.Chunk, h, w int, labels []int, c
 	}
 }
 
-// runPipeline runs the moments pipeline (with bundle as its bundle DoFn
-// when not nil) over dir's shards into dir/out.npz.
-func runPipeline(dir string, bundle any) (string, error) {
+// runPipeline runs the moments pipeline (with accumulate as its group DoFn
+// when not nil) over dir's shards, dealt into groups (0: one per shard),
+// into dir/out.npz.
+func runPipeline(dir string, accumulate any, groups int) (string, error) {
 	out := filepath.Join(dir, "out.npz")
 	p, s := beam.NewPipelineWithRoot()
-	opt := Options{Data: filepath.Join(dir, "x_*.npy"), Labels: filepath.Join(dir, "y_*.npy"), Out: out, Backend: "gonum", Tile: 300}
-	if _, err := build(s, opt, bundle); err != nil {
+	opt := Options{Data: filepath.Join(dir, "x_*.npy"), Labels: filepath.Join(dir, "y_*.npy"), Out: out, Backend: "gonum", Tile: 300, Groups: groups}
+	if _, err := build(s, opt, accumulate); err != nil {
 		return "", err
 	}
 	return out, ptest.Run(p)
@@ -152,7 +153,9 @@ func sameBits(t *testing.T, what string, got, want []float64) {
 
 // Fashion-MNIST in a dozen shards through the pipeline: the moments file
 // of `reconalign moments` on the whole IDX file, bit for bit, and so the
-// same alignment curve.
+// same alignment curve, whether each shard is its own group or the shards
+// are dealt into five uneven groups (integer sums do not depend on the
+// grouping).
 func TestFashionMNISTShardsBitIdentical(t *testing.T) {
 	idx := filepath.Join(fmnist, "train-images-idx3-ubyte.gz")
 	lab := filepath.Join(fmnist, "train-labels-idx1-ubyte.gz")
@@ -169,26 +172,30 @@ func TestFashionMNISTShardsBitIdentical(t *testing.T) {
 	}
 	dir := t.TempDir()
 	shards(t, dir, x, 28, 28, labels, 12)
-	out, err := runPipeline(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := filepath.Join(dir, "ref.npz")
+	ref := filepath.Join(t.TempDir(), "ref.npz")
 	reference(t, idx, lab, ref)
-	want, got := arrays(t, ref), arrays(t, out)
-	if len(got) != len(want) {
-		t.Fatalf("pipeline file has arrays %v, reconalign moments %v", keys(got), keys(want))
-	}
-	for k, w := range want {
-		sameBits(t, k, got[k], w)
-	}
-	for _, center := range []bool{false, true} {
-		cw, cg := curve(t, ref, center), curve(t, out, center)
-		sameBits(t, "alignment", cg.Alignment, cw.Alignment)
-	}
-	ms, _ := engine.OpenMoments(out)
-	if info := ms.Info(); len(info.Sources) != 24 || info.ImageShape == nil || info.ImageShape.H != 28 || !info.Exact {
-		t.Errorf("meta of the pipeline's file: %+v", info)
+	want := arrays(t, ref)
+	for _, groups := range []int{0, 5} {
+		out, err := runPipeline(dir, nil, groups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := arrays(t, out)
+		if len(got) != len(want) {
+			t.Fatalf("groups=%d: pipeline file has arrays %v, reconalign moments %v", groups, keys(got), keys(want))
+		}
+		for k, w := range want {
+			sameBits(t, fmt.Sprintf("groups=%d: %s", groups, k), got[k], w)
+		}
+		for _, center := range []bool{false, true} {
+			cw, cg := curve(t, ref, center), curve(t, out, center)
+			sameBits(t, "alignment", cg.Alignment, cw.Alignment)
+		}
+		ms, _ := engine.OpenMoments(out)
+		if info := ms.Info(); len(info.Sources) != 24 || info.Sources[0] != filepath.Join(dir, "x_00.npy") || info.ImageShape == nil || info.ImageShape.H != 28 || !info.Exact {
+			t.Errorf("groups=%d: meta of the pipeline's file: %+v", groups, info)
+		}
+		os.Remove(out)
 	}
 }
 
@@ -216,7 +223,7 @@ func TestFloat32Shards(t *testing.T) {
 	}
 	dir := t.TempDir()
 	shards(t, dir, x, 0, 0, labels, 7)
-	out, err := runPipeline(dir, nil)
+	out, err := runPipeline(dir, nil, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +293,7 @@ func TestBadShardsNamed(t *testing.T) {
 			dir := t.TempDir()
 			shards(t, dir, x, 0, 0, labels, 6)
 			named := tc.damage(dir)
-			out, err := runPipeline(dir, nil)
+			out, err := runPipeline(dir, nil, 2)
 			t.Logf("%s: %v", tc.name, lastLine(err))
 			if err == nil || !strings.Contains(err.Error(), named) {
 				t.Fatalf("pipeline error %v does not name %s", err, named)
@@ -298,37 +305,37 @@ func TestBadShardsNamed(t *testing.T) {
 	}
 }
 
-// failOnceFn is the bundle DoFn with a fault: the first time it sees shard
-// FailIndex, it fails after accumulating it, as a worker that dies
-// mid-bundle would. Beam then retries the bundle (Dataflow and Flink do;
-// Prism fails the job), on a fresh DoFn or on this one.
+// failOnceFn is the group DoFn with a fault: the first time it has added
+// shard FailIndex to a group, it fails, as a worker that dies mid-group
+// would. Beam then retries the bundle (Dataflow and Flink do; Prism fails
+// the job), on a fresh DoFn or on this one.
 type failOnceFn struct {
-	bundleFn
+	groupFn
 	FailIndex int
 	failed    bool
 }
 
-func (fn *failOnceFn) ProcessElement(ctx context.Context, p Pair, plan Plan, emit func(string, []byte)) error {
-	if err := fn.bundleFn.ProcessElement(ctx, p, plan, emit); err != nil {
-		return err
-	}
-	if p.Index == fn.FailIndex && !fn.failed {
-		fn.failed = true
-		return fmt.Errorf("injected failure after shard %d", p.Index)
-	}
-	return nil
+func (fn *failOnceFn) ProcessElement(ctx context.Context, g Group, emit func(string, []byte)) error {
+	return fn.process(ctx, g, emit, func(p Pair) error {
+		if p.Index == fn.FailIndex && !fn.failed {
+			fn.failed = true
+			return fmt.Errorf("injected failure after shard %d", p.Index)
+		}
+		return nil
+	})
 }
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*failOnceFn)(nil)).Elem())
 }
 
-// A retried bundle counts its shards once. The runner's part of the
-// contract — outputs of a failed attempt are dropped — is played here as
-// Dataflow and Flink play it; the DoFn's part is to emit nothing before
-// the bundle ends and to start each bundle from nothing. The retry reuses
-// the failed DoFn instance, the case where state could leak.
-func TestRetriedBundleCountsOnce(t *testing.T) {
+// A group that fails after some of its shards are in emits nothing, and
+// its retry counts every shard once. The runner's part of the contract —
+// outputs of a failed attempt are dropped — is played here as Dataflow and
+// Flink play it; the DoFn's part is to emit a group's sums only once the
+// whole group is in, from moments of its own. The retry reuses the failed
+// DoFn instance, the case where state could leak.
+func TestRetriedGroupCountsOnce(t *testing.T) {
 	n, d := 900, 10
 	rng := rand.New(rand.NewPCG(4, 4))
 	x := backend.Chunk{N: n, D: d, U8: make([]uint8, n*d)}
@@ -340,52 +347,62 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 		labels[i] = rng.IntN(3)
 	}
 	dir := t.TempDir()
-	shards(t, dir, x, 0, 0, labels, 3)
+	shards(t, dir, x, 0, 0, labels, 4)
 	ctx := context.Background()
-	pairs := make([]Pair, 3)
+	pairs := make([]Pair, 4)
 	for i := range pairs {
 		pairs[i] = Pair{Index: i, Data: filepath.Join(dir, fmt.Sprintf("x_%02d.npy", i)), Labels: filepath.Join(dir, fmt.Sprintf("y_%02d.npy", i))}
 	}
-	var plan Plan
-	pf := &planFn{Layout: "hwc", ChunkRows: 128, Tile: 4}
-	err := pf.ProcessElement(ctx, nil, metas(pairs, false), metas(pairs, true), func(Pair) {}, func(p Plan) { plan = p })
+	var groups []Group
+	pf := &planFn{DataPattern: filepath.Join(dir, "x_*.npy"), LabelsPattern: filepath.Join(dir, "y_*.npy"), Layout: "hwc", ChunkRows: 128, Tile: 4, Groups: 2}
+	err := pf.ProcessElement(ctx, nil, func(g Group) { groups = append(groups, g) }, func(int, Part) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn := &failOnceFn{bundleFn: bundleFn{Backend: "gonum", ChunkRows: 128, Layout: "hwc"}, FailIndex: 1}
+	if len(groups) != 2 || !reflect.DeepEqual(groups[0].Pairs, pairs[:2]) || !reflect.DeepEqual(groups[1].Pairs, pairs[2:]) {
+		t.Fatalf("4 shards of equal size dealt into 2 groups: %+v", groups)
+	}
+	plan := groups[0].Plan
+	fn := &failOnceFn{groupFn: groupFn{Backend: "gonum", ChunkRows: 128, Layout: "hwc"}, FailIndex: 2} // the second group's first shard
 	if err := fn.Setup(); err != nil {
 		t.Fatal(err)
 	}
 	defer fn.Teardown()
 	sums := map[string][]byte{}
-	emit := func(k string, v []byte) {
+	commit := func(k string, v []byte) {
 		s, err := sumFn{}.MergeAccumulators(sums[k], v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sums[k] = s
 	}
-	attempt := func() error {
-		var pending [][2]any // what the attempt emits, committed only if it succeeds
+	// attempt runs a bundle of the given groups: its outputs are kept only
+	// if every group succeeds.
+	attempt := func(gs ...Group) (emitted int, err error) {
+		var pending [][2]any
 		keep := func(k string, v []byte) { pending = append(pending, [2]any{k, v}) }
-		fn.StartBundle(ctx, plan, keep)
-		for _, p := range pairs {
-			if err := fn.ProcessElement(ctx, p, plan, keep); err != nil {
-				return err
+		for _, g := range gs {
+			before := len(pending)
+			if err := fn.ProcessElement(ctx, g, keep); err != nil {
+				return len(pending) - before, err
 			}
 		}
-		if err := fn.FinishBundle(ctx, plan, keep); err != nil {
-			return err
-		}
 		for _, kv := range pending {
-			emit(kv[0].(string), kv[1].([]byte))
+			commit(kv[0].(string), kv[1].([]byte))
 		}
-		return nil
+		return len(pending), nil
 	}
-	if err := attempt(); err == nil || !strings.Contains(err.Error(), "injected") {
-		t.Fatalf("first attempt: %v", err)
+	if _, err := attempt(groups[0]); err != nil {
+		t.Fatalf("first group: %v", err)
 	}
-	if err := attempt(); err != nil {
+	emitted, err := attempt(groups[1])
+	if err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("second group's first attempt: %v", err)
+	}
+	if emitted != 0 {
+		t.Fatalf("the group that failed mid-way emitted %d parts", emitted)
+	}
+	if _, err := attempt(groups[1]); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	m, err := assemble(plan, iterParts(sums))
@@ -407,30 +424,47 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 	sameBits(t, "centred Gram", sg.Gx.Data, sw.Gx.Data)
 	sameBits(t, "centred YᵀX", sg.M.Data, sw.M.Data)
 
-	// On Prism, which does not retry, the faulty bundle fails the job and
+	// On Prism, which does not retry, the faulty group fails the job and
 	// no file is written.
-	out, err := runPipeline(dir, &failOnceFn{bundleFn: bundleFn{Backend: "gonum", ChunkRows: 128, Layout: "hwc"}, FailIndex: 2})
+	out, err := runPipeline(dir, &failOnceFn{groupFn: groupFn{Backend: "gonum", ChunkRows: 128, Layout: "hwc"}, FailIndex: 2}, 2)
 	if err == nil || !strings.Contains(err.Error(), "injected failure") {
-		t.Fatalf("pipeline with a failing bundle: %v", err)
+		t.Fatalf("pipeline with a failing group: %v", err)
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a failed pipeline left its output behind")
 	}
 }
 
-// metas iterates the data (or label) files of pairs as fileio would give them.
-func metas(pairs []Pair, labels bool) func(*fileio.FileMetadata) bool {
-	i := 0
-	return func(md *fileio.FileMetadata) bool {
-		if i == len(pairs) {
-			return false
+// Shards are dealt into runs of consecutive shards of about equal bytes,
+// each run at least a shard; zero sizes count as one byte.
+func TestDeal(t *testing.T) {
+	for _, tc := range []struct {
+		sizes  []int64
+		groups int
+		want   [][2]int
+	}{
+		{[]int64{10, 10, 10, 10, 10, 10}, 3, [][2]int{{0, 2}, {2, 4}, {4, 6}}},
+		{[]int64{10, 10, 10, 10, 10, 10}, 0, [][2]int{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}}},
+		{[]int64{10, 10, 10}, 7, [][2]int{{0, 1}, {1, 2}, {2, 3}}},
+		{[]int64{100, 1, 1, 1, 1, 100}, 2, [][2]int{{0, 3}, {3, 6}}},
+		{[]int64{1000, 1, 1, 1}, 3, [][2]int{{0, 1}, {1, 2}, {2, 4}}},
+		{[]int64{0, 0, 0, 0, 0}, 2, [][2]int{{0, 3}, {3, 5}}},
+		{[]int64{5, 5, 5, 5, 5, 5, 5}, 1, [][2]int{{0, 7}}},
+	} {
+		if got := deal(tc.sizes, tc.groups); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("deal(%v, %d) = %v, want %v", tc.sizes, tc.groups, got, tc.want)
 		}
-		md.Path = pairs[i].Data
-		if labels {
-			md.Path = pairs[i].Labels
+	}
+}
+
+// With all cores to each pass, one group runs at a time in a process; with
+// one thread each, as many as there are cores.
+func TestPassGate(t *testing.T) {
+	cores := runtime.NumCPU()
+	for _, tc := range []struct{ threads, want int }{{0, 1}, {cores, 1}, {4 * cores, 1}, {1, cores}, {max(1, cores/2), cores / max(1, cores/2)}} {
+		if got := cap(passGate(tc.threads)); got != tc.want {
+			t.Errorf("passGate(%d threads) admits %d groups at once on %d cores, want %d", tc.threads, got, cores, tc.want)
 		}
-		i++
-		return true
 	}
 }
 
@@ -459,23 +493,24 @@ func lastLine(err error) string {
 	return s[strings.LastIndex(s, "\n")+1:]
 }
 
-// Integer parts travel as int32 while they fit and widen when a sum does
-// not; the decoded sums are exact either way, and sums past 2⁵³ are refused.
+// Integer parts travel in the fewest bytes that hold their widest value
+// and widen when a sum needs it; the decoded sums are exact at every
+// width, and sums past 2⁵³ are refused.
 func TestSumEncodings(t *testing.T) {
 	small := encodeSums(true, []float64{1, -2, 1 << 30})
-	if small[0] != kindInt32 || len(small) != 1+3*4 {
-		t.Fatalf("small integers encoded as %q in %d bytes", small[0], len(small))
+	if small[0] != kindInt || small[1] != 4 || len(small) != 2+3*4 {
+		t.Fatalf("small integers encoded as %q, width %d, in %d bytes", small[0], small[1], len(small))
 	}
 	big := encodeSums(true, []float64{1 << 40, 0, 1})
-	if big[0] != kindInt {
-		t.Fatalf("an integer past int32 encoded as %q", big[0])
+	if big[0] != kindInt || big[1] != 6 {
+		t.Fatalf("2⁴⁰ encoded as %q, width %d", big[0], big[1])
 	}
 	s, err := sumFn{}.MergeAccumulators(append([]byte(nil), small...), small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s[0] != kindInt { // 2³¹ does not fit int32
-		t.Fatalf("2·2³⁰ kept as %q", s[0])
+	if s[1] != 5 { // 2³¹ needs a fifth byte, with its sign bit
+		t.Fatalf("2·2³⁰ kept in %d bytes", s[1])
 	}
 	s, err = sumFn{}.MergeAccumulators(s, big)
 	if err != nil {
@@ -497,5 +532,61 @@ func TestSumEncodings(t *testing.T) {
 	sameBits(t, "float sums", got, []float64{a + b, 0})
 	if _, err := (sumFn{}).MergeAccumulators(encodeSums(false, []float64{1}), small); err == nil {
 		t.Fatal("float and integer parts were summed")
+	}
+	// Every width, both signs, through the slack-free end of a part.
+	rng := rand.New(rand.NewPCG(5, 5))
+	for w := 1; w <= 8; w++ {
+		vals := make([]int64, 1+rng.IntN(20))
+		for i := range vals {
+			vals[i] = rng.Int64() >> (64 - 8*w) // fits w bytes, either sign
+		}
+		vals[0] = -1 << (8*w - 1) // the most negative of the width
+		enc := encodeInts(vals)
+		if enc[1] != byte(w) || len(enc) != 2+w*len(vals) {
+			t.Fatalf("width %d: encoded in width %d, %d bytes", w, enc[1], len(enc))
+		}
+		got, err := decodeInts("x", enc)
+		if err != nil || !reflect.DeepEqual(got, vals) {
+			t.Fatalf("width %d: %v decoded as %v (%v)", w, vals, got, err)
+		}
+	}
+	if _, err := decodeInts("g/1/2", []byte{kindInt, 3, 1, 2}); err == nil || !strings.Contains(err.Error(), "g/1/2") {
+		t.Fatalf("a truncated part: %v", err)
+	}
+}
+
+// The Gram's upper triangle crosses as tiles, the diagonal ones packed:
+// every entry on or above the diagonal lands once, at its place.
+func TestTilesCoverTheUpperTriangle(t *testing.T) {
+	for _, c := range []struct{ d, t int }{{1, 4}, {7, 3}, {9, 3}, {10, 4}, {5, 1024}} {
+		seen := make([]int, c.d*c.d)
+		nt := (c.d + c.t - 1) / c.t
+		total := 0
+		for bi := 0; bi < nt; bi++ {
+			for bj := bi; bj < nt; bj++ {
+				n := 0
+				eachInTile(c.d, c.t, bi, bj, func(k, gi int) {
+					if k != n {
+						t.Fatalf("D=%d T=%d tile %d/%d: value %d at position %d", c.d, c.t, bi, bj, n, k)
+					}
+					n++
+					seen[gi]++
+				})
+				if n != tileLen(c.d, c.t, bi, bj) {
+					t.Fatalf("D=%d T=%d tile %d/%d: %d values, tileLen says %d", c.d, c.t, bi, bj, n, tileLen(c.d, c.t, bi, bj))
+				}
+				total += n
+			}
+		}
+		for i := 0; i < c.d; i++ {
+			for j := 0; j < c.d; j++ {
+				if want := map[bool]int{true: 1, false: 0}[j >= i]; seen[i*c.d+j] != want {
+					t.Fatalf("D=%d T=%d: entry (%d, %d) sent %d times", c.d, c.t, i, j, seen[i*c.d+j])
+				}
+			}
+		}
+		if total != c.d*(c.d+1)/2 {
+			t.Fatalf("D=%d T=%d: %d values for %d in the triangle", c.d, c.t, total, c.d*(c.d+1)/2)
+		}
 	}
 }

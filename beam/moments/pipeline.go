@@ -7,7 +7,6 @@ import (
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/reconalign/reconalign/engine"
@@ -32,6 +31,11 @@ type Options struct {
 	// Tile is the side of the Gram tiles that travel between workers (0:
 	// DefaultTile).
 	Tile int
+	// Groups is how many groups the shards are dealt into (runs of
+	// consecutive shards in lexical order, of about equal bytes): a group
+	// is one unit of work, one pass whose Gram is emitted once. 0: one
+	// group per shard; more groups than shards: one per shard.
+	Groups int
 }
 
 // DefaultTile makes a Gram tile 1024² float64s: 8 MB, far below the
@@ -50,6 +54,17 @@ type Pair struct {
 	Labels string
 }
 
+// Group is a run of shard pairs that one worker accumulates into one
+// partial Moments, with the plan they follow. The plan travels inside the
+// element rather than as a side input: Prism re-evaluates the watermarks of
+// a stage with a side input without pause while one of its bundles runs,
+// which costs a core for the whole accumulation.
+type Group struct {
+	Index int
+	Pairs []Pair
+	Plan  Plan
+}
+
 // Plan is what every worker must agree on, decided once from the sorted
 // shard lists and the first shard.
 type Plan struct {
@@ -62,13 +77,20 @@ type Plan struct {
 	Exact bool
 	// Shift is the common shift of float sums: the provisional mean of the
 	// first chunk of the first shard (nil for exact sums).
-	Shift      []float64
-	H, W, C    int    // image shape, zero when unknown
-	Layout     string // its layout
-	First      string // the first data shard, for messages
-	DataFiles  []string
-	LabelFiles []string
-	Tile       int // side of the Gram tiles
+	Shift   []float64
+	H, W, C int    // image shape, zero when unknown
+	Layout  string // its layout
+	First   string // the first data shard, for messages
+	Shards  int    // data shards in all
+	Tile    int    // side of the Gram tiles
+}
+
+// Sources are the sorted shard lists, which only the assembly needs (the
+// moments file records them): they reach it as a part of their own, so
+// that no group element carries every file name.
+type Sources struct {
+	Data   []string
+	Labels []string
 }
 
 // Part is one keyed piece of the summed moments on its way to assembly:
@@ -80,22 +102,18 @@ type Part struct {
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*Pair)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*Group)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*Plan)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*Part)(nil)).Elem())
-	register.DoFn6x1[context.Context, []byte, func(*fileio.FileMetadata) bool, func(*fileio.FileMetadata) bool, func(Pair), func(Plan), error](&planFn{})
-	// bundleFn reads the plan in StartBundle too, a signature the
-	// generic wrappers cannot build: it goes through reflection, at no cost
-	// that matters for one call per shard.
-	beam.RegisterType(reflect.TypeOf((*bundleFn)(nil)).Elem())
+	register.DoFn4x1[context.Context, []byte, func(Group), func(int, Part), error](&planFn{})
+	register.DoFn3x1[context.Context, Group, func(string, []byte), error](&groupFn{})
 	register.Combiner1[[]byte](&sumFn{})
 	register.Function3x0[string, []byte, func(int, Part)](toPart)
-	register.DoFn5x1[context.Context, int, func(*Part) bool, Plan, func(string), error](&writeFn{})
-	register.Emitter1[Pair]()
-	register.Emitter1[Plan]()
+	register.DoFn4x1[context.Context, int, func(*Part) bool, func(string), error](&writeFn{})
+	register.Emitter1[Group]()
 	register.Emitter1[string]()
 	register.Emitter2[string, []byte]()
 	register.Emitter2[int, Part]()
-	register.Iter1[fileio.FileMetadata]()
 	register.Iter1[Part]()
 }
 
@@ -121,6 +139,9 @@ func (o *Options) defaults() error {
 	if 8*o.Tile*o.Tile > MaxTileBytes {
 		return fmt.Errorf("tile %d: a tile of %d×%d float64s passes the %d MB element bound", o.Tile, o.Tile, o.Tile, MaxTileBytes>>20)
 	}
+	if o.Groups < 0 {
+		return fmt.Errorf("groups %d: give a positive number of groups, or 0 for one per shard", o.Groups)
+	}
 	return nil
 }
 
@@ -130,29 +151,27 @@ func Build(s beam.Scope, opt Options) (beam.PCollection, error) {
 	return build(s, opt, nil)
 }
 
-// build is Build with the bundle DoFn replaceable (tests inject failures).
-func build(s beam.Scope, opt Options, bundle any) (beam.PCollection, error) {
+// build is Build with the group DoFn replaceable (tests inject failures).
+func build(s beam.Scope, opt Options, accumulate any) (beam.PCollection, error) {
 	if err := opt.defaults(); err != nil {
 		return beam.PCollection{}, err
 	}
-	if bundle == nil {
-		bundle = &bundleFn{Backend: opt.Backend, Threads: opt.Threads, ChunkRows: opt.ChunkRows, Layout: opt.Layout}
+	if accumulate == nil {
+		accumulate = &groupFn{Backend: opt.Backend, Threads: opt.Threads, ChunkRows: opt.ChunkRows, Layout: opt.Layout}
 	}
 	s = s.Scope("reconalign.Moments")
-	dataFiles := fileio.MatchFiles(s.Scope("MatchData"), opt.Data, fileio.MatchEmptyDisallow())
-	labelFiles := beam.CreateList(s, []fileio.FileMetadata{})
-	if opt.Labels != "" {
-		labelFiles = fileio.MatchFiles(s.Scope("MatchLabels"), opt.Labels, fileio.MatchEmptyDisallow())
-	}
-	pf := &planFn{DataPattern: opt.Data, LabelsPattern: opt.Labels, Layout: opt.Layout, ChunkRows: opt.ChunkRows, Tile: opt.Tile}
-	pairs, plan := beam.ParDo2(s.Scope("Plan"), pf, beam.Impulse(s),
-		beam.SideInput{Input: dataFiles}, beam.SideInput{Input: labelFiles})
-	spread := beam.Reshuffle(s, pairs)
-	partial := beam.ParDo(s.Scope("AccumulateBundles"), bundle, spread, beam.SideInput{Input: plan})
+	pf := &planFn{DataPattern: opt.Data, LabelsPattern: opt.Labels, Layout: opt.Layout, ChunkRows: opt.ChunkRows, Tile: opt.Tile, Groups: opt.Groups}
+	// No step takes a side input (see Group): the plan reaches the groups
+	// inside them and the assembly as a part.
+	groups, planPart := beam.ParDo2(s.Scope("Plan"), pf, beam.Impulse(s))
+	// Spread the groups over the workers (a runner that fuses the planning
+	// step with the accumulation would otherwise run them all in one bundle).
+	spread := beam.Reshuffle(s, groups)
+	partial := beam.ParDo(s.Scope("AccumulateGroups"), accumulate, spread)
 	summed := beam.CombinePerKey(s.Scope("SumParts"), &sumFn{}, partial)
 	keyed := beam.ParDo(s, toPart, summed)
-	all := beam.GroupByKey(s, keyed)
-	return beam.ParDo(s.Scope("WriteMomentsFile"), &writeFn{Out: opt.Out}, all, beam.SideInput{Input: plan}), nil
+	all := beam.GroupByKey(s, beam.Flatten(s, keyed, planPart))
+	return beam.ParDo(s.Scope("WriteMomentsFile"), &writeFn{Out: opt.Out}, all), nil
 }
 
 // toPart gathers every summed part under one key for the assembly.

@@ -8,9 +8,16 @@
 //	    --worker_binary=bin/reconalign-beam-worker
 //
 // Its own flags are --data, --labels, --out, --backend, --threads,
-// --chunk_rows, --tile and --layout; everything else goes to Beam, whose
-// flags it keeps (--runner, --endpoint, --environment_type, …) except
-// Dataflow's --labels (job labels), which is --job_labels here.
+// --groups, --chunk_rows, --tile, --layout, --log_level and --cpuprofile;
+// everything else goes to Beam, whose flags it keeps (--runner, --endpoint,
+// --environment_type, …) except Dataflow's --labels (job labels), which is
+// --job_labels here.
+//
+// The shards are dealt into --groups groups of consecutive shards, one pass
+// and one Gram each. On Prism in this process the default is as many groups
+// as passes run at once here, each with its share of the cores: one group,
+// on all cores, the pass of `reconalign moments`. Elsewhere it is one group
+// per shard, which the runner spreads over its workers.
 //
 // The binary is also its own worker: started by a runner as a process
 // environment (--environment_type=PROCESS
@@ -25,7 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -36,6 +43,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/s3"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/reconalign/reconalign/beam/moments"
@@ -48,21 +56,28 @@ type own struct {
 	jobLabels  string
 	provision  string
 	cpuProfile string
+	logLevel   string
 	flags      *flag.FlagSet
 	beamArgs   []string
 	bareWorker bool
 }
 
-func parseArgs(args []string) (*own, error) {
+func parseArgs(args []string) (*own, error) { return parseArgsTo(args, os.Stderr) }
+
+// parseArgsTo is parseArgs with its complaints written to out.
+func parseArgsTo(args []string, out io.Writer) (*own, error) {
 	o := &own{flags: flag.NewFlagSet("reconalign-beam", flag.ContinueOnError)}
 	f := o.flags
+	f.SetOutput(out)
 	f.StringVar(&o.opt.Data, "data", "", "glob of the data shards (.npy, .npy.gz, IDX), local or gs://, s3://")
 	f.StringVar(&o.opt.Labels, "labels", "", "glob of the label shards, one per data shard, paired in lexical order")
 	f.StringVar(&o.opt.Out, "out", "", "the moments file (.npz) to write")
 	f.StringVar(&o.opt.Backend, "backend", "auto", "engine backend on each worker: "+engine.BackendNames())
-	f.IntVar(&o.opt.Threads, "threads", 0, "CPU threads of each worker (0: all its cores)")
+	f.IntVar(&o.opt.Threads, "threads", 0, "CPU threads of each pass (0: all the worker's cores; on Prism in this process, the cores' share of each of --groups)")
 	f.IntVar(&o.opt.ChunkRows, "chunk_rows", engine.DefaultChunkRows, "rows read per chunk")
 	f.IntVar(&o.opt.Tile, "tile", moments.DefaultTile, "side of the Gram tiles sent between workers")
+	f.IntVar(&o.opt.Groups, "groups", 0, "groups the shards are dealt into, one pass and one Gram each (0: on Prism in this process, the passes that run at once, one by default; elsewhere one per shard)")
+	f.StringVar(&o.logLevel, "log_level", "warn", "level of Beam's and Prism's own log: debug, info, warn or error")
 	f.StringVar(&o.opt.Layout, "layout", "hwc", "pixel order of 4-D arrays: hwc or chw")
 	f.StringVar(&o.jobLabels, "job_labels", "", "Dataflow job labels (its --labels), JSON")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this process (the launcher, and Prism's in-process workers) to this file")
@@ -89,6 +104,12 @@ func parseArgs(args []string) (*own, error) {
 	if err := f.Parse(mine); err != nil {
 		return nil, err
 	}
+	switch o.logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		fmt.Fprintf(f.Output(), "invalid value %q for flag -log_level: want debug, info, warn or error\n", o.logLevel)
+		return nil, fmt.Errorf("log_level %q", o.logLevel)
+	}
 	if o.jobLabels != "" {
 		o.beamArgs = append(o.beamArgs, "--labels="+o.jobLabels)
 	}
@@ -107,9 +128,11 @@ func main() {
 	if err := flag.CommandLine.Parse(o.beamArgs); err != nil {
 		os.Exit(2)
 	}
-	beam.Init() // in worker mode, runs the worker and never returns
 	// Prism, in this process, logs every step at INFO: keep its warnings.
-	slog.SetLogLoggerLevel(slog.LevelWarn)
+	// (Beam sets up its logger in Init, from this variable.)
+	beamlog.LogLevel = o.logLevel
+	beam.Init() // in worker mode, runs the worker and never returns
+	o.opt.Groups, o.opt.Threads = parallelism(o.opt.Groups, o.opt.Threads, inProcess(), runtime.NumCPU())
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		fail(err)
@@ -118,6 +141,29 @@ func main() {
 	err = run(o.opt)
 	pprof.StopCPUProfile()
 	fail(err)
+}
+
+// parallelism fills in the groups and the threads of each pass. On Prism
+// in this process every pass runs here, and passes at once never use more
+// threads together than there are cores (the moments package's gate): so
+// the groups are as many as the passes that run at once, each with its
+// share of the cores. By default that is one group on all the cores, the
+// pass of `reconalign moments`: more groups on a few cores add Grams to
+// move and sum, and passes no faster. Elsewhere 0 groups stays one group
+// per shard, for the runner to spread over its workers.
+func parallelism(groups, threads int, local bool, cores int) (int, int) {
+	if !local {
+		return groups, threads
+	}
+	switch {
+	case groups == 0 && threads == 0:
+		return 1, 0
+	case groups == 0:
+		return max(1, cores/threads), threads
+	case threads == 0:
+		return groups, max(1, cores/groups)
+	}
+	return groups, threads
 }
 
 // fail reports err and exits 1. A runner wraps a DoFn's error in its
@@ -163,28 +209,28 @@ func run(opt moments.Options) error {
 	return nil
 }
 
-// reportRate prints, from the pipeline's metrics, the rows the bundles
+// reportRate prints, from the pipeline's metrics, the rows the groups
 // read and the Gram rate of the accumulation stage: N·D² multiply-adds (the
 // D(D+1)/2 dot products of the symmetric Gram) over the stage's wall time,
-// from the first bundle's start to the last one's end, in all and per core
-// when the bundles ran in this process (Prism's loopback workers).
+// from the first group's start to the last one's end, in all and per core
+// when the groups ran in this process (Prism's loopback workers).
 func reportRate(res beam.PipelineResult, d int, local bool) {
-	var rows, bundles int64
+	var rows, groups int64
 	start, end := int64(math.MaxInt64), int64(0)
 	q := res.Metrics().AllMetrics()
 	for _, c := range q.Counters() {
 		switch c.Key.Name {
 		case "rows":
 			rows += c.Result()
-		case "bundles":
-			bundles += c.Result()
+		case "groups":
+			groups += c.Result()
 		}
 	}
 	for _, m := range q.Distributions() {
 		switch m.Key.Name {
-		case "bundle_start_ms":
+		case "group_start_ms":
 			start = min(start, m.Result().Min)
-		case "bundle_end_ms":
+		case "group_end_ms":
 			end = max(end, m.Result().Max)
 		}
 	}
@@ -193,14 +239,18 @@ func reportRate(res beam.PipelineResult, d int, local bool) {
 	}
 	wall := float64(end-start) / 1e3
 	rate := float64(rows) * float64(d) * float64(d) / wall / 1e9
-	fmt.Printf("%d bundles, %d rows: accumulation stage %.2fs, %.1f GFLOP/s", bundles, rows, wall, rate)
+	plural := "s"
+	if groups == 1 {
+		plural = ""
+	}
+	fmt.Printf("%d group%s, %d rows: accumulation stage %.2fs, %.1f GFLOP/s", groups, plural, rows, wall, rate)
 	if local {
 		fmt.Printf(", %.1f per core of this machine (%d cores)", rate/float64(runtime.NumCPU()), runtime.NumCPU())
 	}
 	fmt.Println()
 }
 
-// inProcess reports whether the bundles ran in this process: Prism with
+// inProcess reports whether the groups run in this process: Prism with
 // its default loopback workers.
 func inProcess() bool {
 	r, env := flag.Lookup("runner"), flag.Lookup("environment_type")

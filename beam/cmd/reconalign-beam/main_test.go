@@ -50,9 +50,9 @@ func TestCgoFreeWorkerRunsABundle(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("reconalign-beam: %v\n%s", err, stderr.String())
 	}
-	// The worker process says where its bundle ran.
-	if !strings.Contains(stderr.String(), "reconalign-beam: bundle of 700 rows on gonum") {
-		t.Errorf("no bundle ran on the pure-Go backend in the worker:\n%s", stderr.String())
+	// The worker process says where its group ran.
+	if !strings.Contains(stderr.String(), "reconalign-beam: group 0 (x_00.npy, 700 rows) on gonum") {
+		t.Errorf("no group ran on the pure-Go backend in the worker:\n%s", stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "N=700 D=20 C=4 (classes) uint8, exact=true") {
 		t.Errorf("summary: %q", stdout.String())
@@ -93,5 +93,54 @@ func TestCgoFreeWorkerRunsABundle(t *testing.T) {
 		if !strings.HasPrefix(last, "reconalign-beam: ") || !strings.Contains(last, tc.want) {
 			t.Errorf("%v: last line %q does not say %q", tc.args, last, tc.want)
 		}
+	}
+}
+
+// On Prism in this process the groups are the passes that run at once,
+// each with its share of the cores; elsewhere the flags stay as given.
+func TestParallelism(t *testing.T) {
+	for _, tc := range []struct {
+		groups, threads int
+		local           bool
+		cores           int
+		wantG, wantT    int
+	}{
+		{0, 0, true, 8, 1, 0},
+		{4, 0, true, 8, 4, 2},
+		{16, 0, true, 8, 16, 1},
+		{0, 2, true, 8, 4, 2},
+		{0, 16, true, 8, 1, 16},
+		{3, 5, true, 8, 3, 5},
+		{0, 0, false, 8, 0, 0},
+		{5, 0, false, 8, 5, 0},
+	} {
+		g, th := parallelism(tc.groups, tc.threads, tc.local, tc.cores)
+		if g != tc.wantG || th != tc.wantT {
+			t.Errorf("parallelism(groups %d, threads %d, local %v, %d cores) = %d groups of %d threads, want %d of %d",
+				tc.groups, tc.threads, tc.local, tc.cores, g, th, tc.wantG, tc.wantT)
+		}
+	}
+}
+
+// Our flags are parsed apart from Beam's, and a log level Beam would die
+// on is refused as a flag error.
+func TestParseArgs(t *testing.T) {
+	o, err := parseArgs([]string{"--data", "x_*.npy", "--groups", "3", "--runner=prism", "--threads=2", "--log_level", "info", "--environment_type", "LOOPBACK"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.opt.Data != "x_*.npy" || o.opt.Groups != 3 || o.opt.Threads != 2 || o.logLevel != "info" {
+		t.Errorf("own flags: %+v, log level %q", o.opt, o.logLevel)
+	}
+	if want := []string{"--runner=prism", "--environment_type", "LOOPBACK"}; strings.Join(o.beamArgs, " ") != strings.Join(want, " ") {
+		t.Errorf("Beam's flags: %q, want %q", o.beamArgs, want)
+	}
+	o, _ = parseArgs(nil)
+	if o.logLevel != "warn" {
+		t.Errorf("default log level %q, want warn (Prism logs every step at info)", o.logLevel)
+	}
+	var sink bytes.Buffer
+	if _, err := parseArgsTo([]string{"--log_level=loud"}, &sink); err == nil || !strings.Contains(sink.String(), "loud") {
+		t.Errorf("--log_level=loud: %v, %q", err, sink.String())
 	}
 }
