@@ -16,6 +16,9 @@ import (
 // and the alignment of its clean features for every k.
 type DenoiseResult struct {
 	Noise NoiseSpec
+	// Route says how the pencil was solved: PencilDiagonal,
+	// PencilPatchBasis or PencilCholesky.
+	Route string
 	// Eigenvalues of the pencil (P Pᵀ, G) on the range, descending: the
 	// j-th is the reconstruction gain of the j-th direction.
 	Eigenvalues []float64
@@ -31,10 +34,35 @@ type DenoiseResult struct {
 	// (D = 784), 4 draws leave errors of 2.4 standard errors on average,
 	// 16 draws about 1.
 	AlignmentStdErr []float64
-	// Whitened holds the pencil's eigenvectors in whitened range
-	// coordinates (Rank × Rank, B″-orthonormal); Range.Encoder maps the
-	// leading K of them to the D×K encoder V*.
-	Whitened blas64.General
+
+	// whitened forms the leading k eigenvectors of the pencil in whitened
+	// range coordinates (Rank × k, B″-orthonormal) when an encoder is
+	// asked for: the curve does not need them.
+	whitened func(be backend.Backend, k int) (blas64.General, error)
+}
+
+// How a denoising pencil was solved (DenoiseResult.Route).
+const (
+	// PencilDiagonal: both matrices diagonal (Gaussian noise, masking with
+	// p = 0): the ratios, in the clean basis, exactly.
+	PencilDiagonal = "diagonal"
+	// PencilPatchBasis: masking, in the eigenbasis of its patch layout,
+	// where B″ is diagonal: one symmetric eigendecomposition per setting
+	// (patchbasis.go).
+	PencilPatchBasis = "patch-basis"
+	// PencilCholesky: any other pencil, reduced to standard form with the
+	// Cholesky factor of B″ (the backend's SymGenEig).
+	PencilCholesky = "cholesky"
+)
+
+// pencilSolution is a whitened pencil solved: what the curve needs, and
+// the eigenvectors on demand.
+type pencilSolution struct {
+	route  string
+	values []float64      // descending
+	yq     blas64.General // C × Rank: Yᵀq̃_j for the nested orthonormal basis q̃ of the eigenvectors
+	// whitened forms the leading k eigenvectors (Rank × k).
+	whitened func(be backend.Backend, k int) (blas64.General, error)
 }
 
 // DenoiseOptions tune Denoise.
@@ -58,8 +86,8 @@ func SolvePencil(be backend.Backend, a, b blas64.General) ([]float64, blas64.Gen
 	if a.Cols != n || b.Rows != n || b.Cols != n {
 		return nil, blas64.General{}, fmt.Errorf("closedform: pencil of %d×%d and %d×%d matrices, want two n×n", a.Rows, a.Cols, b.Rows, b.Cols)
 	}
-	if w, v, ok := diagonalPencil(a, b); ok {
-		return w, v, nil
+	if d, ok := diagonalPencil(a, b); ok {
+		return d.values, d.vectors(n), nil
 	}
 	v := backend.Clone(a)
 	bb := backend.Clone(b)
@@ -73,19 +101,46 @@ func SolvePencil(be backend.Backend, a, b blas64.General) ([]float64, blas64.Gen
 	return w, v, nil
 }
 
+// solveDense solves the whitened pencil (a, b): exactly when both are
+// diagonal, else by SolvePencil, with the curve's targets from the QR of
+// the eigenvectors (nestedTargets).
+func solveDense(be backend.Backend, rg *Range, a, b blas64.General) (*pencilSolution, error) {
+	if d, ok := diagonalPencil(a, b); ok {
+		return d.solution(rg), nil
+	}
+	w, e, err := SolvePencil(be, a, b)
+	if err != nil {
+		return nil, err
+	}
+	yq, err := nestedTargets(be, e, rg.Z)
+	if err != nil {
+		return nil, err
+	}
+	return &pencilSolution{route: PencilCholesky, values: w, yq: yq,
+		whitened: func(_ backend.Backend, k int) (blas64.General, error) { return backend.Columns(e, k), nil }}, nil
+}
+
+// diagonalSolution is the solution of a pencil of two diagonal matrices:
+// eigenvalue j is a_ii/b_ii for i = order[j], its vector e_i/√b_ii.
+type diagonalSolution struct {
+	values []float64
+	order  []int
+	scale  []float64 // 1/√b_ii, by j
+}
+
 // diagonalPencil solves a pencil of two diagonal matrices exactly (Gaussian
-// noise, clean data): eigenvalues a_ii/b_ii, vectors e_i/√b_ii. Ties keep
-// their original order, so the clean basis is returned unchanged.
-func diagonalPencil(a, b blas64.General) ([]float64, blas64.General, bool) {
+// noise, clean data). Ties keep their original order, so the clean basis
+// is returned unchanged.
+func diagonalPencil(a, b blas64.General) (*diagonalSolution, bool) {
 	n := a.Rows
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
 			if i != j && (a.Data[i*a.Stride+j] != 0 || b.Data[i*b.Stride+j] != 0) {
-				return nil, blas64.General{}, false
+				return nil, false
 			}
 		}
 		if !(b.Data[i*b.Stride+i] > 0) {
-			return nil, blas64.General{}, false
+			return nil, false
 		}
 	}
 	order := make([]int, n)
@@ -95,13 +150,37 @@ func diagonalPencil(a, b blas64.General) ([]float64, blas64.General, bool) {
 		ratio[i] = a.Data[i*a.Stride+i] / b.Data[i*b.Stride+i]
 	}
 	sort.SliceStable(order, func(x, y int) bool { return ratio[order[x]] > ratio[order[y]] })
-	w := make([]float64, n)
-	v := backend.NewGeneral(n, n)
+	d := &diagonalSolution{values: make([]float64, n), order: order, scale: make([]float64, n)}
 	for j, i := range order {
-		w[j] = ratio[i]
-		v.Data[i*n+j] = 1 / math.Sqrt(b.Data[i*b.Stride+i])
+		d.values[j] = ratio[i]
+		d.scale[j] = 1 / math.Sqrt(b.Data[i*b.Stride+i])
 	}
-	return w, v, true
+	return d, true
+}
+
+// vectors returns the leading k eigenvectors (n×k).
+func (d *diagonalSolution) vectors(k int) blas64.General {
+	v := backend.NewGeneral(len(d.order), k)
+	for j, i := range d.order[:k] {
+		v.Data[i*k+j] = d.scale[j]
+	}
+	return v
+}
+
+// solution: the eigenvectors are multiples of the unit vectors e_order[j],
+// so the nested orthonormal basis is those unit vectors and the targets are
+// Z's columns in that order, exactly (no QR).
+func (d *diagonalSolution) solution(rg *Range) *pencilSolution {
+	n, c := len(d.order), rg.Z.Rows
+	yq := backend.NewGeneral(c, n)
+	for i := 0; i < c; i++ {
+		row := rg.Z.Data[i*rg.Z.Stride:]
+		for j, o := range d.order {
+			yq.Data[i*n+j] = row[o]
+		}
+	}
+	return &pencilSolution{route: PencilDiagonal, values: d.values, yq: yq,
+		whitened: func(_ backend.Backend, k int) (blas64.General, error) { return d.vectors(k), nil }}
 }
 
 // Denoise solves the denoising pencil of noise on the range and measures
@@ -116,19 +195,15 @@ func Denoise(be backend.Backend, rg *Range, noise Noise, opt DenoiseOptions) (*D
 
 func denoiseAgainst(be backend.Backend, rg *Range, noise Noise, clean *engine.Curve, opt DenoiseOptions) (*DenoiseResult, error) {
 	spec := noise.Spec()
-	a, b, err := noise.pencil(be, rg)
-	if err != nil {
-		return nil, err
-	}
-	w, e, err := SolvePencil(be, a, b)
+	sol, err := noise.solve(be, rg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(spec), err)
 	}
-	c, err := rg.curveOfWhitened(be, e, w, opt.Align)
+	c, err := rg.curveOfTargets(sol.yq, sol.values, opt.Align)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(spec), err)
 	}
-	res := &DenoiseResult{Noise: spec, Eigenvalues: w, Curve: c, Whitened: e, Relative: relative(c.Alignment, clean.Alignment)}
+	res := &DenoiseResult{Noise: spec, Route: sol.route, Eigenvalues: sol.values, Curve: c, Relative: relative(c.Alignment, clean.Alignment), whitened: sol.whitened}
 	if m, ok := noise.(*SecondMoments); ok && opt.BatchStdErr && len(m.BatchG) > 1 {
 		res.AlignmentStdErr, err = batchCurveStdErr(be, rg, m, opt.Align)
 		if err != nil {
@@ -154,15 +229,11 @@ func batchCurveStdErr(be backend.Backend, rg *Range, m *SecondMoments, opt engin
 	nb := len(m.BatchG)
 	var sum, sum2 []float64
 	for i := 0; i < nb; i++ {
-		a, b, err := m.Batch(i).pencil(be, rg)
-		if err != nil {
-			return nil, err
-		}
-		w, e, err := SolvePencil(be, a, b)
+		sol, err := m.Batch(i).solve(be, rg)
 		if err != nil {
 			return nil, fmt.Errorf("batch %d: %w", i, err)
 		}
-		c, err := rg.curveOfWhitened(be, e, w, opt)
+		c, err := rg.curveOfTargets(sol.yq, sol.values, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -205,10 +276,25 @@ func DenoiseGrid(be backend.Backend, rg *Range, noises []Noise, opt DenoiseOptio
 
 // Encoder returns V* for the leading k directions (D×k).
 func (r *DenoiseResult) Encoder(be backend.Backend, rg *Range, k int) (blas64.General, error) {
-	if k < 1 || k > r.Whitened.Cols {
-		return blas64.General{}, fmt.Errorf("closedform: K = %d outside [1, %d] (the rank)", k, r.Whitened.Cols)
+	if k < 1 || k > len(r.Eigenvalues) {
+		return blas64.General{}, fmt.Errorf("closedform: K = %d outside [1, %d] (the rank)", k, len(r.Eigenvalues))
 	}
-	return rg.Encoder(be, backend.Columns(r.Whitened, k))
+	e, err := r.Whitened(be, k)
+	if err != nil {
+		return blas64.General{}, err
+	}
+	return rg.Encoder(be, e)
+}
+
+// Whitened returns the leading k eigenvectors of the pencil in whitened
+// range coordinates (Rank × k, B″-orthonormal); Range.Encoder maps them to
+// the D×k encoder V*. They are formed here, not by the solve: the curve
+// does not need them.
+func (r *DenoiseResult) Whitened(be backend.Backend, k int) (blas64.General, error) {
+	if k < 0 || k > len(r.Eigenvalues) {
+		return blas64.General{}, fmt.Errorf("closedform: K = %d outside [0, %d] (the rank)", k, len(r.Eigenvalues))
+	}
+	return r.whitened(be, k)
 }
 
 func describe(s NoiseSpec) string {

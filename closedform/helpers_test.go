@@ -32,20 +32,26 @@ func (ds dataset) source(t testing.TB) data.Source {
 	return src
 }
 
-func (ds dataset) stats(t testing.TB, be backend.Backend, center bool) *engine.Stats {
+// moments accumulates the data in several chunks.
+func (ds dataset) moments(t testing.TB, be backend.Backend) *engine.Moments {
 	t.Helper()
 	m, err := engine.NewMoments(ds.d, ds.c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < ds.n; i += 97 { // several chunks
+	for i := 0; i < ds.n; i += 97 {
 		j := min(i+97, ds.n)
 		b := data.Batch{X: backend.Chunk{N: j - i, D: ds.d, F64: ds.x[i*ds.d : j*ds.d]}, Labels: ds.labels[i:j]}
 		if err := m.Add(be, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st, err := m.Finalize(center)
+	return m
+}
+
+func (ds dataset) stats(t testing.TB, be backend.Backend, center bool) *engine.Stats {
+	t.Helper()
+	st, err := ds.moments(t, be).Finalize(center)
 	if err != nil {
 		t.Fatal(err)
 	}

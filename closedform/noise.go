@@ -44,11 +44,16 @@ type MonteCarloInfo struct {
 // The closed-form models (Mask, Gaussian) and Monte Carlo or user-given
 // moments (*SecondMoments) implement it; other noises enter as a
 // MonteCarlo sampler (EstimateMoments) or as their own SecondMoments.
+//
+// The whitened pencil on the range is (A″, B″) with
+// A″ = Λ^{-1/2}Uᵀ P Pᵀ U Λ^{-1/2} and B″ = Λ^{-1/2}Uᵀ G U Λ^{-1/2}.
 type Noise interface {
 	Spec() NoiseSpec
-	// pencil returns the whitened pencil (A″, B″) on the range:
-	// A″ = Λ^{-1/2}Uᵀ P Pᵀ U Λ^{-1/2}, B″ = Λ^{-1/2}Uᵀ G U Λ^{-1/2}.
-	pencil(be backend.Backend, rg *Range) (a, b blas64.General, err error)
+	// solve solves the whitened pencil and gives what the curve needs.
+	solve(be backend.Backend, rg *Range) (*pencilSolution, error)
+	// needsVectors says whether the pencil reads the range's
+	// eigenvectors U (RangeOptions.Vectors).
+	needsVectors() bool
 }
 
 // SecondMoments are a noise's moments in D×D form: P = E[X']ᵀX and
@@ -72,6 +77,16 @@ type SecondMoments struct {
 
 func (m *SecondMoments) Spec() NoiseSpec { return m.Info }
 
+func (m *SecondMoments) needsVectors() bool { return true }
+
+func (m *SecondMoments) solve(be backend.Backend, rg *Range) (*pencilSolution, error) {
+	a, b, err := m.pencil(be, rg)
+	if err != nil {
+		return nil, err
+	}
+	return solveDense(be, rg, a, b)
+}
+
 func (m *SecondMoments) pencil(be backend.Backend, rg *Range) (blas64.General, blas64.General, error) {
 	if m.N != rg.N {
 		return blas64.General{}, blas64.General{}, fmt.Errorf("closedform: the noise moments sum %d samples but the data have %d", m.N, rg.N)
@@ -93,6 +108,10 @@ func (m *SecondMoments) Batch(i int) *SecondMoments {
 
 func momentsPencil(be backend.Backend, rg *Range, scale float64, p, g blas64.General) (blas64.General, blas64.General, error) {
 	d, r := rg.D, rg.Rank
+	u, err := rg.vectors("the pencil of dense noise moments")
+	if err != nil {
+		return blas64.General{}, blas64.General{}, err
+	}
 	if g.Rows != d || g.Cols != d {
 		return blas64.General{}, blas64.General{}, fmt.Errorf("closedform: noisy Gram is %d×%d, want %d×%d", g.Rows, g.Cols, d, d)
 	}
@@ -104,7 +123,7 @@ func momentsPencil(be backend.Backend, rg *Range, scale float64, p, g blas64.Gen
 			return blas64.General{}, blas64.General{}, fmt.Errorf("closedform: P = E[X']ᵀX is %d×%d, want %d×%d", p.Rows, p.Cols, d, d)
 		}
 		t := backend.NewGeneral(r, d)
-		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, rg.U, p, 0, t); err != nil {
+		if err := be.Gemm(blas.Trans, blas.NoTrans, 1, u, p, 0, t); err != nil {
 			return blas64.General{}, blas64.General{}, err
 		}
 		scaleRows(t, rg.Lambda, -0.5)
@@ -114,11 +133,11 @@ func momentsPencil(be backend.Backend, rg *Range, scale float64, p, g blas64.Gen
 		}
 	}
 	gu := backend.NewGeneral(d, r)
-	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, g, rg.U, 0, gu); err != nil {
+	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, g, u, 0, gu); err != nil {
 		return blas64.General{}, blas64.General{}, err
 	}
 	b := backend.NewGeneral(r, r)
-	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, rg.U, gu, 0, b); err != nil {
+	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, u, gu, 0, b); err != nil {
 		return blas64.General{}, blas64.General{}, err
 	}
 	scaleRows(b, rg.Lambda, -0.5)
@@ -162,6 +181,16 @@ func (g Gaussian) validate() error {
 		return fmt.Errorf("gaussian noise: σ = %g, want a finite σ ≥ 0", g.Sigma)
 	}
 	return nil
+}
+
+func (g Gaussian) needsVectors() bool { return false }
+
+func (g Gaussian) solve(be backend.Backend, rg *Range) (*pencilSolution, error) {
+	a, b, err := g.pencil(be, rg)
+	if err != nil {
+		return nil, err
+	}
+	return solveDense(be, rg, a, b)
 }
 
 // The whitened pencil is diagonal: (Λ, I + Nσ²Λ⁻¹). Its eigenvalues
@@ -348,16 +377,12 @@ func (m Mask) Moments(st *engine.Stats) (*SecondMoments, error) {
 
 // With G = cross·Gx + (same−cross)·(Gx ∘ B), B the same-patch indicator,
 // and UᵀGxU = Λ exactly, the whitened B″ is cross·I + (same−cross)·
-// Λ^{-1/2}Uᵀ(Gx∘B)UΛ^{-1/2}. Gx∘B has only |patch| non-zeros per row, so
-// (Gx∘B)U costs D·|patch|·r instead of D²·r; the product does not depend
-// on p and is formed once per patch shape (see patchGram); and p = 0 gives
-// the clean pencil exactly.
+// Λ^{-1/2}Uᵀ(Gx∘B)UΛ^{-1/2} (see patchGram), and A″ = keep²·Λ; p = 0
+// gives the clean pencil exactly. Mask.solve does not form this B″ (see
+// patchbasis.go); pencil is the dense form, for checks.
 func (m Mask) pencil(be backend.Backend, rg *Range) (blas64.General, blas64.General, error) {
 	if err := m.Validate(rg.D); err != nil {
 		return blas64.General{}, blas64.General{}, err
-	}
-	if rg.Stats == nil {
-		return blas64.General{}, blas64.General{}, fmt.Errorf("mask: the masking pencil needs the D×D moments (a range built from moments, not the dual route)")
 	}
 	keep, same, cross := m.Probabilities()
 	r := rg.Rank
@@ -379,45 +404,93 @@ func (m Mask) pencil(be backend.Backend, rg *Range) (blas64.General, blas64.Gene
 	return a, b, nil
 }
 
-// patchGram returns Λ^{-1/2}Uᵀ(Gx∘B)UΛ^{-1/2} for the mask's patches,
-// cached on the range.
+// needsVectors: only p = 0 (same = cross, B″ = cross·I) leaves U out.
+func (m Mask) needsVectors() bool {
+	_, same, cross := m.Probabilities()
+	return same != cross
+}
+
+// patchGram returns E = Λ^{-1/2}Uᵀ(Gx∘B)UΛ^{-1/2} for the mask's patches.
+// Gx∘B has only |patch| non-zeros per row, so (Gx∘B)U costs D·|patch|·r
+// instead of D²·r.
 func (m Mask) patchGram(be backend.Backend, rg *Range) (blas64.General, error) {
-	key := patchKey{shape: m.Shape, ph: m.PatchH, pw: m.PatchW}
-	rg.mu.Lock()
-	defer rg.mu.Unlock()
-	if e, ok := rg.patchGram[key]; ok {
-		return e, nil
+	u, err := rg.vectors("the masking pencil")
+	if err != nil {
+		return blas64.General{}, err
+	}
+	entries, err := rg.samePatch(m)
+	if err != nil {
+		return blas64.General{}, err
 	}
 	d, r := rg.D, rg.Rank
-	patch, np := m.PatchOf()
-	members := make([][]int, np)
-	for i, p := range patch {
-		members[p] = append(members[p], i)
-	}
-	gx := rg.Stats.Gx
+	patch, members := m.members()
 	t := backend.NewGeneral(d, r)
+	off := 0
 	for i := 0; i < d; i++ {
 		ti := t.Data[i*r : (i+1)*r]
 		for _, j := range members[patch[i]] {
-			gij := gx.Data[i*gx.Stride+j]
+			gij := entries[off]
+			off++
 			if gij == 0 {
 				continue
 			}
-			uj := rg.U.Data[j*rg.U.Stride : j*rg.U.Stride+r]
+			uj := u.Data[j*u.Stride : j*u.Stride+r]
 			for c, v := range uj {
 				ti[c] += gij * v
 			}
 		}
 	}
 	e := backend.NewGeneral(r, r)
-	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, rg.U, t, 0, e); err != nil {
+	if err := be.Gemm(blas.Trans, blas.NoTrans, 1, u, t, 0, e); err != nil {
 		return blas64.General{}, err
 	}
 	scaleRows(e, rg.Lambda, -0.5)
 	scaleCols(e, rg.Lambda, -0.5)
-	if rg.patchGram == nil {
-		rg.patchGram = map[patchKey]blas64.General{}
-	}
-	rg.patchGram[key] = e
 	return e, nil
+}
+
+func (m Mask) key() patchKey { return patchKey{shape: m.Shape, ph: m.PatchH, pw: m.PatchW} }
+
+// members returns each feature's patch and each patch's features,
+// ascending.
+func (m Mask) members() ([]int, [][]int) {
+	patch, np := m.PatchOf()
+	members := make([][]int, np)
+	for i, p := range patch {
+		members[p] = append(members[p], i)
+	}
+	return patch, members
+}
+
+// samePatch returns the entries Gx_ij of the features j in the patch of i,
+// row after row (row i has as many as its patch has features, in the order
+// of Mask.members), cached per layout. They are read from the Stats the
+// first time; when those were released to the eigendecomposition they must
+// have been kept by NewRangeWith (RangeOptions.Masks).
+func (rg *Range) samePatch(m Mask) ([]float64, error) {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	key := m.key()
+	if e, ok := rg.entries[key]; ok {
+		return e, nil
+	}
+	if rg.Stats == nil {
+		return nil, fmt.Errorf("mask: the masking pencil needs the D×D moments (a range built from moments, not the dual route)")
+	}
+	gx := rg.Stats.Gx
+	if gx.Rows != rg.D {
+		return nil, fmt.Errorf("mask: patch %dx%d: the Gram was released to the eigendecomposition before its same-patch entries were kept (list the mask in RangeOptions.Masks)", m.PatchH, m.PatchW)
+	}
+	patch, members := m.members()
+	var out []float64
+	for i, p := range patch {
+		for _, j := range members[p] {
+			out = append(out, gx.Data[i*gx.Stride+j])
+		}
+	}
+	if rg.entries == nil {
+		rg.entries = map[patchKey][]float64{}
+	}
+	rg.entries[key] = out
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package closedform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -25,7 +26,9 @@ type Range struct {
 	Values []float64
 	Lambda []float64
 	Rank   int
-	U      blas64.General // D × Rank, orthonormal eigenvectors of Gx
+	// U (D × Rank) are the orthonormal eigenvectors of Gx, or empty for a
+	// range built without them (RangeOptions.Vectors false): see Vectors.
+	U blas64.General
 	// Z is C × Rank: column j is Yᵀq_j = M u_j/√λ_j, the targets seen by
 	// the j-th unit principal direction in sample space.
 	Z       blas64.General
@@ -33,14 +36,18 @@ type Range struct {
 	TraceGx float64        // tr Gx over all of feature space
 	MeanX   []float64
 	MeanY   []float64
-	// Stats are the moments the range came from (nil for the dual route):
-	// noise models that need Gx itself (masking) read them.
+	// Stats are the moments the range came from (nil for the dual route).
+	// Their Gx is gone when they were released to the eigendecomposition
+	// (engine.Moments.Release); the masking pencils then read the
+	// same-patch entries kept for RangeOptions.Masks.
 	Stats *engine.Stats
 
-	// patchGram caches Λ^{-1/2}Uᵀ(Gx∘B)UΛ^{-1/2} per patch layout: it does
-	// not depend on the drop probability, so a grid over p forms it once.
-	mu        sync.Mutex
-	patchGram map[patchKey]blas64.General
+	// The caches of the masking pencils, per patch layout: the same-patch
+	// entries of Gx (samePatch) and the layout's eigenbasis, which does not
+	// depend on the drop probability, so a grid over p forms it once.
+	mu      sync.Mutex
+	entries map[patchKey][]float64
+	bases   map[patchKey]*patchBasis
 }
 
 type patchKey struct {
@@ -48,34 +55,82 @@ type patchKey struct {
 	ph, pw int
 }
 
-// NewRange eigendecomposes the Gram of finalized moments (D×D).
+// RangeOptions configure NewRangeWith.
+type RangeOptions struct {
+	RTol float64 // 0: engine.DefaultRTol
+	// Vectors keeps U, the eigenvectors of the range. The clean curve, the
+	// Gaussian pencil and Theorem 1's losses need only Λ and Z, which
+	// without U come from engine.ProjectStats: on the CPU backends a
+	// two-stage reduction that never forms U (at D = 12,288 it saves the
+	// back-transform and a D×D matrix). The masking and Monte Carlo
+	// pencils and the encoders V*, Z* need U.
+	Vectors bool
+	// Masks are the masking noises whose pencils will be formed on the
+	// range: the same-patch entries of Gx they read (D·|patch| values per
+	// layout) are kept before the eigendecomposition, which consumes Gx
+	// when the moments were released to it.
+	Masks []Mask
+}
+
+// NewRange eigendecomposes the Gram of finalized moments (D×D), keeping
+// the eigenvectors: NewRangeWith with Vectors set.
 func NewRange(be backend.Backend, st *engine.Stats, rtol float64) (*Range, error) {
+	return NewRangeWith(be, st, RangeOptions{RTol: rtol, Vectors: true})
+}
+
+// NewRangeWith eigendecomposes the Gram of finalized moments (D×D). The
+// Gram of released moments (engine.Moments.Release) is used up as the
+// eigendecomposition's workspace: one D×D matrix less.
+func NewRangeWith(be backend.Backend, st *engine.Stats, opt RangeOptions) (*Range, error) {
+	rtol := opt.RTol
 	if rtol == 0 {
 		rtol = engine.DefaultRTol
 	}
 	if !(rtol > 0 && rtol < 1) {
 		return nil, fmt.Errorf("closedform: rtol %g outside (0, 1)", rtol)
 	}
-	e, err := engine.EighStats(be, st, rtol, true)
+	if st.Gx.Rows != st.D {
+		return nil, fmt.Errorf("closedform: the %d×%d Gram of these moments was used up by an earlier eigendecomposition", st.D, st.D)
+	}
+	rg := &Range{N: st.N, D: st.D, C: st.C, Centered: st.Centered, RTol: rtol, Gy: st.Gy, MeanX: st.MeanX, MeanY: st.MeanY, Stats: st}
+	for i := 0; i < st.D; i++ {
+		rg.TraceGx += st.Gx.Data[i*st.Gx.Stride+i]
+	}
+	for _, m := range opt.Masks {
+		if m.Validate(st.D) == nil {
+			rg.samePatch(m) // a mask that does not fit reports it when its pencil is formed
+		}
+	}
+	var e *engine.Eigen
+	var p engine.Projections
+	var err error
+	if opt.Vectors {
+		if e, err = engine.EighStats(be, st, rtol, true); err == nil && e.Rank > 0 {
+			p, err = engine.ProjectionsFromStats(be, st, e)
+		}
+	} else {
+		e, p, err = engine.ProjectStats(be, st, rtol)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if e.Rank == 0 {
 		return nil, fmt.Errorf("closedform: the data have no variance (Gx has rank 0)")
 	}
-	p, err := engine.ProjectionsFromStats(be, st, e)
-	if err != nil {
-		return nil, err
+	rg.Route, rg.Values, rg.Lambda, rg.Rank, rg.U, rg.Z = e.Route, e.Values, e.Values[:e.Rank], e.Rank, e.Vectors, p.YQ
+	return rg, nil
+}
+
+// ErrNoVectors: a closed form that needs the eigenvectors U, on a range
+// built without them.
+var ErrNoVectors = errors.New("the range was built without its eigenvectors (RangeOptions.Vectors)")
+
+// vectors returns U, or an error saying what needed it.
+func (rg *Range) vectors(what string) (blas64.General, error) {
+	if rg.U.Rows != rg.D || rg.U.Cols != rg.Rank {
+		return blas64.General{}, fmt.Errorf("closedform: %s: %w", what, ErrNoVectors)
 	}
-	tr := 0.0
-	for i := 0; i < st.D; i++ {
-		tr += st.Gx.Data[i*st.Gx.Stride+i]
-	}
-	return &Range{
-		N: st.N, D: st.D, C: st.C, Centered: st.Centered, Route: e.Route, RTol: rtol,
-		Values: e.Values, Lambda: e.Values[:e.Rank], Rank: e.Rank, U: e.Vectors, Z: p.YQ, Gy: st.Gy,
-		TraceGx: tr, MeanX: st.MeanX, MeanY: st.MeanY, Stats: st,
-	}, nil
+	return rg.U, nil
 }
 
 // NewRangeFromData builds the range from in-memory data x (N×D) and dense
@@ -158,39 +213,25 @@ func (rg *Range) Clean(opt engine.AlignOptions) (*engine.Curve, error) {
 	return engine.CurveFrom(engine.Projections{YQ: rg.Z, Gy: rg.Gy}, eig, rg.Centered, opt)
 }
 
-// curveOfWhitened is the alignment curve of the encoder whose whitened
-// coordinates are the columns of e (Rank × m, linearly independent): the
-// clean features are Q·e, so the nested orthonormal basis of their span is
-// Q·q̃ with e = q̃·R, and Yᵀq_j = Z·q̃_j. values label the columns.
-func (rg *Range) curveOfWhitened(be backend.Backend, e blas64.General, values []float64, opt engine.AlignOptions) (*engine.Curve, error) {
-	yq, err := rg.targetsOfWhitened(be, e)
-	if err != nil {
-		return nil, err
-	}
-	eig := &engine.Eigen{Route: rg.Route, Values: values, Rank: e.Cols}
+// curveOfTargets is the alignment curve of the directions whose targets
+// Yᵀq̃_j are the columns of yq, labelled by values.
+func (rg *Range) curveOfTargets(yq blas64.General, values []float64, opt engine.AlignOptions) (*engine.Curve, error) {
+	eig := &engine.Eigen{Route: rg.Route, Values: values, Rank: yq.Cols}
 	return engine.CurveFrom(engine.Projections{YQ: yq, Gy: rg.Gy}, eig, rg.Centered, opt)
-}
-
-func (rg *Range) targetsOfWhitened(be backend.Backend, e blas64.General) (blas64.General, error) {
-	q := backend.Clone(e)
-	if _, err := be.QR(q); err != nil {
-		return blas64.General{}, fmt.Errorf("closedform: orthonormalising the encoder's features: %w", err)
-	}
-	yq := backend.NewGeneral(rg.C, e.Cols)
-	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, rg.Z, q, 0, yq); err != nil {
-		return blas64.General{}, err
-	}
-	return yq, nil
 }
 
 // Encoder maps whitened coordinates (Rank × m) to feature space: the D × m
 // matrix U Λ^{-1/2} e, whose columns are Gx-orthonormal when e's are
 // orthonormal.
 func (rg *Range) Encoder(be backend.Backend, e blas64.General) (blas64.General, error) {
+	u, err := rg.vectors("the encoder V*")
+	if err != nil {
+		return blas64.General{}, err
+	}
 	s := backend.Clone(e)
 	scaleRows(s, rg.Lambda, -0.5)
 	v := backend.NewGeneral(rg.D, e.Cols)
-	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, rg.U, s, 0, v); err != nil {
+	if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, u, s, 0, v); err != nil {
 		return blas64.General{}, err
 	}
 	return v, nil

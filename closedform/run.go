@@ -35,8 +35,9 @@ func ParseRangeRoute(s string) (RangeRoute, error) {
 
 // NewRangeOf builds the range of src on be, a backend borrowed from eng
 // (inside eng.Do): from one pass of moments, or from the data in memory on
-// the dual route.
-func NewRangeOf(eng *engine.Engine, be backend.Backend, src data.Source, center bool, rtol float64, route RangeRoute) (*Range, error) {
+// the dual route (which always has the eigenvectors). The moments are
+// released to the eigendecomposition: the range is their only use.
+func NewRangeOf(eng *engine.Engine, be backend.Backend, src data.Source, center bool, opt RangeOptions, route RangeRoute) (*Range, error) {
 	meta := src.Meta()
 	dual := route == RangeDual || (route == RangeAuto || route == "") && engine.DualFits(meta.N, meta.D, 8) // its dual route reads float64
 	if dual {
@@ -44,17 +45,22 @@ func NewRangeOf(eng *engine.Engine, be backend.Backend, src data.Source, center 
 		if err != nil {
 			return nil, err
 		}
-		return NewRangeFromData(be, x, y, center, rtol)
+		return NewRangeFromData(be, x, y, center, opt.RTol)
 	}
 	m, err := eng.MomentsOn(be, src)
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.Finalize(center)
+	st, err := m.Release(center)
 	if err != nil {
 		return nil, err
 	}
-	return NewRange(be, st, rtol)
+	rg, err := NewRangeWith(be, st, opt)
+	if err != nil {
+		return nil, err
+	}
+	eng.Options().Logf("eigen: %s (D = %d, C = %d, rank %d, eigenvectors %v)", rg.Route, rg.D, rg.C, rg.Rank, opt.Vectors)
+	return rg, nil
 }
 
 func checkRTol(rtol float64) error {
@@ -112,7 +118,8 @@ func Solve(eng *engine.Engine, src data.Source, opt SolveOptions) (*Solution, er
 	meta := src.Meta()
 	var sol *Solution
 	info, err := eng.Do(engine.OpClosedForm, engine.Shape{N: meta.N, D: meta.D}, func(be backend.Backend) error {
-		rg, err := NewRangeOf(eng, be, src, opt.Center, opt.RTol, opt.Route)
+		// Theorem 1's losses need Λ and Z only; V*, W*, Z* need U.
+		rg, err := NewRangeOf(eng, be, src, opt.Center, RangeOptions{RTol: opt.RTol, Vectors: opt.Vectors}, opt.Route)
 		if err != nil {
 			return fmt.Errorf("%s: %w", meta.Name, err)
 		}
@@ -157,9 +164,13 @@ type Denoising struct {
 	N, D, C  int
 	Rank     int
 	Centered bool
-	Clean    *engine.Curve // the alignment of plain reconstruction
-	Results  []*DenoiseResult
-	Backend  backend.Info
+	// Route is how the range was computed (the eigendecomposition of Gx,
+	// e.g. "direct", or "direct/two-stage+ql" without eigenvectors); each
+	// result's Route says how its pencil was solved.
+	Route   engine.Route
+	Clean   *engine.Curve // the alignment of plain reconstruction
+	Results []*DenoiseResult
+	Backend backend.Info
 }
 
 // DenoiseData streams src into its moments, samples every Monte Carlo noise
@@ -185,14 +196,26 @@ func DenoiseData(eng *engine.Engine, src data.Source, plan *Plan, opt DenoiseDat
 		if err != nil {
 			return err
 		}
-		st, err := m.Finalize(opt.Align.Center)
+		// The moments serve one eigendecomposition (the Monte Carlo passes
+		// read their mean and counts only), so the accumulator's Gram is
+		// released to it; the masks' same-patch entries are kept first.
+		st, err := m.Release(opt.Align.Center)
 		if err != nil {
 			return err
 		}
-		rg, err := NewRange(be, st, opt.Align.RTol)
+		ropt := RangeOptions{RTol: opt.Align.RTol, Vectors: len(plan.MonteCarlo) > 0}
+		for _, n := range plan.Closed {
+			ropt.Vectors = ropt.Vectors || n.needsVectors()
+			if m, ok := n.(Mask); ok {
+				ropt.Masks = append(ropt.Masks, m)
+			}
+		}
+		rg, err := NewRangeWith(be, st, ropt)
 		if err != nil {
 			return fmt.Errorf("%s: %w", meta.Name, err)
 		}
+		logf := eng.Options().Logf
+		logf("eigen: %s (D = %d, C = %d, rank %d, eigenvectors %v)", rg.Route, rg.D, rg.C, rg.Rank, ropt.Vectors)
 		list := append([]Noise(nil), plan.Closed...)
 		for _, mc := range plan.MonteCarlo {
 			o := mopt
@@ -209,7 +232,12 @@ func DenoiseData(eng *engine.Engine, src data.Source, plan *Plan, opt DenoiseDat
 		if err != nil {
 			return err
 		}
-		out = &Denoising{N: meta.N, D: meta.D, C: meta.Columns(), Rank: rg.Rank, Centered: opt.Align.Center, Clean: clean, Results: results}
+		routes := map[string]int{}
+		for _, r := range results {
+			routes[r.Route]++
+		}
+		logf("denoise: %d pencils of order %d solved by route %v", len(results), rg.Rank, routes)
+		out = &Denoising{N: meta.N, D: meta.D, C: meta.Columns(), Rank: rg.Rank, Centered: opt.Align.Center, Route: rg.Route, Clean: clean, Results: results}
 		return nil
 	})
 	if err != nil {
@@ -374,13 +402,15 @@ func (out *Projection) fitLeading(be backend.Backend, train data.Source, opt Pro
 }
 
 // SpectrumOf streams src once on be (a backend borrowed from eng, inside
-// eng.Do) and eigendecomposes its centred Gram.
+// eng.Do) and eigendecomposes its centred Gram, which it releases to the
+// eigendecomposition (the probe and the projector read the spectrum, M and
+// the means, never Gx again).
 func SpectrumOf(eng *engine.Engine, be backend.Backend, src data.Source, rtol float64) (*Spectrum, error) {
 	m, err := eng.MomentsOn(be, src)
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.Finalize(true)
+	st, err := m.Release(true)
 	if err != nil {
 		return nil, err
 	}

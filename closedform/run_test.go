@@ -45,6 +45,20 @@ func TestSolveRoutes(t *testing.T) {
 			t.Errorf("λ=%g: loss %g (dual) vs %g (moments), V %d×%d", a.Lambda, a.Loss, b.Loss, a.V.Rows, a.V.Cols)
 		}
 	}
+	// Without V*, W*, Z* the range has no eigenvectors (engine.ProjectStats):
+	// the same losses, and the route says how the spectrum was computed.
+	lossOnly, err := Solve(eng, ds.source(t), SolveOptions{K: 4, Lambdas: []float64{0, 1}, Center: true, Route: RangeMoments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lossOnly.Route.Side() != engine.RouteDirect || lossOnly.Route == engine.RouteDirect || lossOnly.Results[0].V.Data != nil {
+		t.Errorf("losses only: route %q, V %d×%d", lossOnly.Route, lossOnly.Results[0].V.Rows, lossOnly.Results[0].V.Cols)
+	}
+	for i, r := range lossOnly.Results {
+		if b := sols[1].Results[i]; math.Abs(r.Loss-b.Loss) > 1e-10*math.Abs(b.Loss) {
+			t.Errorf("λ=%g: loss %g without eigenvectors, %g with", r.Lambda, r.Loss, b.Loss)
+		}
+	}
 	// The reference: the same range and solver called directly.
 	rg := ds.rng(t, gonumBackend(), true)
 	ref, err := SolveSupervised(gonumBackend(), rg, 4, 1, false)
@@ -114,8 +128,13 @@ func TestDenoiseDataIsTheGrid(t *testing.T) {
 	for i := range want {
 		assertClose(t, describe(want[i].Noise), got.Results[i].Relative, want[i].Relative, 1e-9)
 	}
-	if got.Rank != rg.Rank || got.Backend.Name != gonum.Name || got.Clean.Backend.Name != gonum.Name {
-		t.Errorf("rank %d (want %d), backend %q", got.Rank, rg.Rank, got.Backend.Name)
+	if got.Rank != rg.Rank || got.Backend.Name != gonum.Name || got.Clean.Backend.Name != gonum.Name || got.Route != engine.RouteDirect {
+		t.Errorf("rank %d (want %d), backend %q, route %q", got.Rank, rg.Rank, got.Backend.Name, got.Route)
+	}
+	for i, r := range got.Results {
+		if want := map[bool]string{true: PencilDiagonal, false: PencilPatchBasis}[masks[i].P == 0]; r.Route != want {
+			t.Errorf("%s: route %q, want %q", describe(r.Noise), r.Route, want)
+		}
 	}
 }
 

@@ -22,10 +22,12 @@ type Spectrum struct {
 	U      blas64.General // D × D, eigenvectors as columns
 	Share  []float64      // Share[j] = Σ_{i≤j} Values[i] / Σ Values: cumulative explained variance
 	RTol   float64        // eigenvalues ≤ RTol·λ₁ are treated as zero by the probe
-	Stats  *engine.Stats  // the centred moments the spectrum came from
+	Stats  *engine.Stats  // the centred moments the spectrum came from (Gx gone if they were released)
 }
 
-// NewSpectrum eigendecomposes centred moments.
+// NewSpectrum eigendecomposes centred moments. The Gram of released
+// moments (engine.Moments.Release) is used up as the eigendecomposition's
+// workspace; that of finalized ones is copied.
 func NewSpectrum(be backend.Backend, st *engine.Stats, rtol float64) (*Spectrum, error) {
 	if !st.Centered {
 		return nil, fmt.Errorf("subspaces: the moments must be centred (x ↦ μ + (x−μ)UUᵀ projects around the training mean)")
@@ -34,7 +36,10 @@ func NewSpectrum(be backend.Backend, st *engine.Stats, rtol float64) (*Spectrum,
 		rtol = engine.DefaultRTol
 	}
 	d := st.D
-	u := backend.Clone(st.Gx)
+	u, err := st.GramForEigen()
+	if err != nil {
+		return nil, err
+	}
 	w, err := be.SymEig(u, true)
 	if err != nil {
 		return nil, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", d, d, err)

@@ -100,6 +100,10 @@ func SolveSupervised(be backend.Backend, rg *Range, k int, lambda float64, vecto
 	if !vectors {
 		return s, nil
 	}
+	u, err := rg.vectors("Theorem 1's V* and Z*")
+	if err != nil {
+		return nil, err
+	}
 	if s.V, err = rg.Encoder(be, e); err != nil {
 		return nil, err
 	}
@@ -112,7 +116,7 @@ func SolveSupervised(be backend.Backend, rg *Range, k int, lambda float64, vecto
 	es := backend.Clone(e)
 	scaleRows(es, rg.Lambda, 0.5)
 	s.Z = backend.NewGeneral(k, rg.D)
-	if err := be.Gemm(blas.Trans, blas.Trans, 1, es, rg.U, 0, s.Z); err != nil {
+	if err := be.Gemm(blas.Trans, blas.Trans, 1, es, u, 0, s.Z); err != nil {
 		return nil, err
 	}
 	return s, nil

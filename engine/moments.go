@@ -343,6 +343,11 @@ func (st *Stats) gramForEigen() (blas64.General, error) {
 	return backend.Clone(st.Gx), nil
 }
 
+// GramForEigen is gramForEigen for eigendecompositions outside the engine
+// (closedform.NewSpectrum keeps all D eigenvectors): released moments hand
+// their Gram over once, without the D×D copy.
+func (st *Stats) GramForEigen() (blas64.General, error) { return st.gramForEigen() }
+
 // Finalize turns the accumulated sums into Stats. Centering removes the mean
 // of X only: the targets enter the paper's quantities through Yᵀq with q
 // orthogonal to the constant vector when X is centred, which is the same for

@@ -4,6 +4,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/spectral"
 )
 
 // Where routines still being written elsewhere plug into the suite. Until
@@ -14,10 +15,28 @@ import (
 // issue): all eigenvalues of the symmetric a (D×D; only its upper triangle
 // may be read, and a may be overwritten), descending, and P = M·U (C×D),
 // column j the projections of m's rows on the unit eigenvector of the j-th
-// eigenvalue (each column up to sign). Plug package spectral's routine in
-// here, adapted to this signature (the order of the values and the layout
-// of P). nil: the eigen_phase projection scenarios are skipped.
-var eigenProjection func(be backend.Backend, a, m blas64.General) (values []float64, p blas64.General, err error)
+// eigenvalue (each column up to sign). nil: the eigen_phase projection
+// scenarios are skipped.
+var eigenProjection func(be backend.Backend, a, m blas64.General) (values []float64, p blas64.General, err error) = spectralProjection
+
+// spectralProjection is package spectral's Project, called as the engine
+// calls it (engine.ProjectStats): the backend's threads for the stages
+// outside its GEMM, the route chosen by size, and on a GPU backend the full
+// route (its own eigensolver; one GEMM per panel through the device would
+// move the matrix over the bus every time). Project already returns the
+// values descending and P as C×D.
+func spectralProjection(be backend.Backend, a, m blas64.General) ([]float64, blas64.General, error) {
+	info := be.Info()
+	opts := spectral.Options{Workers: info.Threads}
+	if info.Device != "cpu" {
+		opts.Route = spectral.RouteFull
+	}
+	res, err := spectral.Project(be, a, m, opts)
+	if err != nil {
+		return nil, blas64.General{}, err
+	}
+	return res.Values, res.P, nil
+}
 
 // The Beam pipeline of the moments-file issue: reconalign-beam, built by
 // `make beam` into bin/ next to reconalign (or found on PATH), run as

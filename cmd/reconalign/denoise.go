@@ -27,6 +27,7 @@ type denoiseReport struct {
 	Normalize  engine.Normalize `json:"normalize"`
 	RTol       float64          `json:"rtol"`
 	Rank       int              `json:"rank"`
+	Route      engine.Route     `json:"route"` // how the range (Gx's spectrum) was computed
 	Backend    string           `json:"backend"`
 	Device     string           `json:"device"`
 	Seconds    float64          `json:"seconds"`
@@ -37,6 +38,7 @@ type denoiseReport struct {
 
 type denoiseSetting struct {
 	closedform.NoiseSpec
+	Route           string    `json:"route"` // how the pencil was solved: diagonal, patch-basis or cholesky
 	Alignment       []float64 `json:"alignment"`
 	Relative        []float64 `json:"relative"` // 100·(a_p − a_0)/a_0
 	AlignmentStdErr []float64 `json:"alignment_stderr,omitempty"`
@@ -170,10 +172,10 @@ func runDenoise(cmd *cobra.Command, f *denoiseFlags) error {
 	rep := denoiseReport{
 		Data: f.data.name(), Labels: f.data.labels, N: meta.N, D: meta.D, Classes: meta.Columns(),
 		ImageShape: meta.Shape.String(), Centered: f.center, Form: clean.Form, Scale: clean.Scale, Normalize: clean.Normalize,
-		RTol: f.rtol, Rank: res.Rank, Backend: res.Backend.Name, Device: res.Backend.Device, K: clean.K, Clean: clean.Alignment,
+		RTol: f.rtol, Rank: res.Rank, Route: res.Route, Backend: res.Backend.Name, Device: res.Backend.Device, K: clean.K, Clean: clean.Alignment,
 	}
 	for _, r := range res.Results {
-		rep.Settings = append(rep.Settings, denoiseSetting{NoiseSpec: r.Noise, Alignment: r.Curve.Alignment,
+		rep.Settings = append(rep.Settings, denoiseSetting{NoiseSpec: r.Noise, Route: r.Route, Alignment: r.Curve.Alignment,
 			Relative: r.Relative, AlignmentStdErr: r.AlignmentStdErr, Eigenvalues: r.Eigenvalues})
 	}
 	rep.Seconds = time.Since(start).Seconds()
