@@ -239,11 +239,11 @@ func AlignmentCurve(be backend.Backend, st *Stats, opt AlignOptions) (*Curve, *E
 	return c, e, err
 }
 
-// spectralOptions are package spectral's options on be: its threads, and
-// the full eigendecomposition on a device, where one GEMM per panel would
-// move the matrix over the bus every time and the device's own eigensolver
-// does better.
-func spectralOptions(be backend.Backend) spectral.Options {
+// SpectralOptions are package spectral's options on be, as the engine uses
+// them: its threads, and the full eigendecomposition on a device, where one
+// GEMM per panel would move the matrix over the bus every time and the
+// device's own eigensolver does better.
+func SpectralOptions(be backend.Backend) spectral.Options {
 	info := be.Info()
 	opts := spectral.Options{Workers: info.Threads}
 	if info.Device != "cpu" {
@@ -265,7 +265,7 @@ func ProjectStats(be backend.Backend, st *Stats, rtol float64) (*Eigen, Projecti
 	if err != nil {
 		return nil, Projections{}, err
 	}
-	res, err := spectral.Project(be, a, st.M, spectralOptions(be))
+	res, err := spectral.Project(be, a, st.M, SpectralOptions(be))
 	if err != nil {
 		return nil, Projections{}, fmt.Errorf("eigendecomposition of the %d×%d Gram: %w", st.D, st.D, err)
 	}

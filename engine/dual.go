@@ -185,7 +185,7 @@ func centerGramFloat(k blas64.General) {
 // themselves, without forming U where package spectral's route is cheaper;
 // route says which way it went.
 func dualProject(be backend.Backend, k, m blas64.General) ([]float64, blas64.General, string, error) {
-	res, err := spectral.Project(be, k, m, spectralOptions(be))
+	res, err := spectral.Project(be, k, m, SpectralOptions(be))
 	if err != nil {
 		return nil, blas64.General{}, "", fmt.Errorf("eigendecomposition of the %d×%d dual Gram: %w", k.Rows, k.Rows, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/engine"
 	"github.com/reconalign/reconalign/spectral"
 )
 
@@ -19,19 +20,11 @@ import (
 // scenarios are skipped.
 var eigenProjection func(be backend.Backend, a, m blas64.General) (values []float64, p blas64.General, err error) = spectralProjection
 
-// spectralProjection is package spectral's Project, called as the engine
-// calls it (engine.ProjectStats): the backend's threads for the stages
-// outside its GEMM, the route chosen by size, and on a GPU backend the full
-// route (its own eigensolver; one GEMM per panel through the device would
-// move the matrix over the bus every time). Project already returns the
-// values descending and P as C×D.
+// spectralProjection is package spectral's Project with the engine's
+// options (engine.SpectralOptions). Project already returns the values
+// descending and P as C×D.
 func spectralProjection(be backend.Backend, a, m blas64.General) ([]float64, blas64.General, error) {
-	info := be.Info()
-	opts := spectral.Options{Workers: info.Threads}
-	if info.Device != "cpu" {
-		opts.Route = spectral.RouteFull
-	}
-	res, err := spectral.Project(be, a, m, opts)
+	res, err := spectral.Project(be, a, m, engine.SpectralOptions(be))
 	if err != nil {
 		return nil, blas64.General{}, err
 	}
