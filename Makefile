@@ -1,7 +1,7 @@
 # reconalign — build, run and test.
 #   make run    the main job: Fashion-MNIST alignment curve -> out/ (JSON, CSV, PNG)
 #   make test   everything CI checks (installs what it needs)
-#   make bench  re-measure and rewrite BENCHMARKS.md
+#   make bench  re-measure and rewrite BENCHMARKS.md (make bench-large: the large shapes)
 # Dependencies are Debian packages, installed when missing and possible.
 
 SHELL := /bin/bash
@@ -33,7 +33,7 @@ export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
 
 BIN := bin/reconalign
 
-.PHONY: all deps build run test test-go test-beam fuzz-smoke vet bench bench-quick gpu-check gpu-check-smoke golden clean beam
+.PHONY: all deps build run test test-go test-beam fuzz-smoke vet bench bench-quick bench-large gpu-check gpu-check-smoke golden clean beam
 
 all: build
 
@@ -117,6 +117,11 @@ bench-quick: _build
 
 bench: deps _build
 	$(BIN) bench --suite standard --markdown BENCHMARKS.md --json out/bench.json
+
+# The open goals' shapes (8,192 × 4,096, D = 12,288, ImageNet-224 dual, the
+# moments file against Beam): tens of minutes on two cores, so not in bench.
+bench-large: deps _build beam
+	$(BIN) bench --suite large --markdown BENCHMARKS.md --json out/bench-large.json
 
 # Builds what the GPU machine runs into $(GPU_DIR) (.gpu, which git ignores):
 # it has no Go, and maybe no OpenBLAS, so these binaries use the pure-Go CPU
