@@ -217,6 +217,9 @@ func (bd *band) backQ1(g Gemmer, a, z blas64.General) error {
 // triangle is valid. Each diagonal block is first made symmetric from its
 // upper triangle (its lower one is scratch).
 func symmUpper(g Gemmer, a, v, y blas64.General) error {
+	if sy, ok := g.(symmer); ok {
+		return sy.SymmUpper(1, a, v, 0, y)
+	}
 	m, s := a.Rows, a.Stride
 	nb := bandBlock(m)
 	for j0 := 0; j0 < m; j0 += nb {
@@ -244,6 +247,12 @@ func symmUpper(g Gemmer, a, v, y blas64.General) error {
 // l = [V W] and r = [W V]: the symmetric rank-2nr update V·Wᵀ + W·Vᵀ,
 // written on and above the diagonal blocks only.
 func syr2kUpper(g Gemmer, a, l, r blas64.General) error {
+	if sy, ok := g.(syr2ker); ok {
+		k := l.Cols / 2
+		v := blas64.General{Rows: l.Rows, Cols: k, Stride: l.Stride, Data: l.Data}
+		w := blas64.General{Rows: l.Rows, Cols: k, Stride: l.Stride, Data: l.Data[k:]}
+		return sy.Syr2k(blas.NoTrans, -1, v, w, 1, a)
+	}
 	m, s := a.Rows, a.Stride
 	nb := bandBlock(m)
 	for j0 := 0; j0 < m; j0 += nb {

@@ -12,3 +12,20 @@ import (
 type Gemmer interface {
 	Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) error
 }
+
+// A Gemmer may also have these symmetric primitives (the openblas backend
+// has both, the pure-Go one Syr2k); stage 1 then makes one call per panel
+// for each product where it would otherwise make a GEMM per block column.
+// Both read and write the upper triangle only.
+type (
+	// symmer sets c = alpha·a·b + beta·c for the symmetric m×m a (upper
+	// triangle read) and m×n b, c.
+	symmer interface {
+		SymmUpper(alpha float64, a, b blas64.General, beta float64, c blas64.General) error
+	}
+	// syr2ker updates the upper triangle of the n×n c with
+	// alpha·(x·yᵀ + y·xᵀ) + beta·c for n×k x, y (tA = blas.NoTrans).
+	syr2ker interface {
+		Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error
+	}
+)

@@ -59,6 +59,7 @@ var groups = []struct {
 	{"Info", (*suite).testInfo},
 	{"GramAdd", (*suite).testGramAdd},
 	{"Gemm", (*suite).testGemm},
+	{"Symmetric", (*suite).testSymmetric},
 	{"SymEig", (*suite).testSymEig},
 	{"SymEigTop", (*suite).testSymEigTop},
 	{"SymGenEig", (*suite).testSymGenEig},

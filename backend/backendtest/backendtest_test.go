@@ -3,6 +3,7 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -246,10 +247,67 @@ func TestSuiteCatchesBugs(t *testing.T) {
 	}
 }
 
+// symBackend has the optional symmetric primitives, each possibly broken.
+type symBackend struct {
+	backend.Backend
+	syr2k func(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error
+}
+
+func (w symBackend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+	return w.syr2k(tA, alpha, x, y, beta, c)
+}
+
+// SymmUpper forms the product by Gemm from a copy of a mirrored from its
+// lower triangle: wrong, since only the upper one is valid.
+func (w symBackend) SymmUpper(alpha float64, a, b blas64.General, beta float64, c blas64.General) error {
+	full := backend.Clone(a)
+	for i := 0; i < a.Rows; i++ {
+		for j := i + 1; j < a.Cols; j++ {
+			full.Data[i*full.Stride+j] = full.Data[j*full.Stride+i]
+		}
+	}
+	return w.Gemm(blas.NoTrans, blas.NoTrans, alpha, full, b, beta, c)
+}
+
+// TestSuiteCatchesSymmetricBugs: a Syr2k that forgets one of its two
+// products, one that writes the lower triangle, and a SymmUpper that reads
+// the lower triangle all fail the Symmetric group.
+func TestSuiteCatchesSymmetricBugs(t *testing.T) {
+	good := gonum.New(1)
+	for name, f := range map[string]func(blas.Transpose, float64, blas64.General, blas64.General, float64, blas64.General) error{
+		"one product": func(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+			tB := blas.Trans
+			if tA == blas.Trans {
+				tB = blas.NoTrans
+			}
+			return good.Gemm(tA, tB, 2*alpha, x, y, beta, c)
+		},
+		"lower triangle written": func(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+			err := good.Syr2k(tA, alpha, x, y, beta, c)
+			backend.Symmetrize(c)
+			return err
+		},
+	} {
+		log := runGroup(t, symBackend{Backend: good, syr2k: f}, "Symmetric")
+		var syr2k, symm int
+		for _, l := range log {
+			switch {
+			case strings.Contains(l, "Syr2k"):
+				syr2k++
+			case strings.Contains(l, "SymmUpper"):
+				symm++
+			}
+		}
+		if syr2k == 0 || symm == 0 {
+			t.Errorf("Syr2k broken (%s) and SymmUpper reading the lower triangle: %d and %d failures, want both > 0", name, syr2k, symm)
+		}
+	}
+}
+
 // TestSuitePassesGonumQuietly is the control for TestSuiteCatchesBugs: the
 // same recorder sees no failure from the unmodified backend.
 func TestSuitePassesGonumQuietly(t *testing.T) {
-	for _, g := range []string{"GramAdd", "SymEig", "Cholesky"} {
+	for _, g := range []string{"GramAdd", "SymEig", "Cholesky", "Symmetric"} {
 		if log := runGroup(t, gonum.New(1), g); len(log) > 0 {
 			t.Errorf("%s: %d failures, first %s", g, len(log), log[0])
 		}

@@ -147,6 +147,51 @@ func (b *Backend) Gemm(tA, tB blas.Transpose, alpha float64, x, y blas64.General
 	return nil
 }
 
+// SymmUpper sets c = alpha·a·b + beta·c with one dsymm, for the symmetric
+// m×m a of which only the upper triangle is read. Like Syr2k it is not
+// part of backend.Backend: package spectral's band reduction finds both by
+// type assertion, and one threaded call per panel replaces a GEMM per block
+// column.
+func (b *Backend) SymmUpper(alpha float64, a, x blas64.General, beta float64, c blas64.General) error {
+	m, n := x.Rows, x.Cols
+	if a.Rows != m || a.Cols != m || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("openblas: SymmUpper of a %d×%d by b %d×%d into c %d×%d", a.Rows, a.Cols, m, n, c.Rows, c.Cols))
+	}
+	if m == 0 || n == 0 {
+		return nil
+	}
+	b.useThreads()
+	b.blas.Dsymm(blas.Left, blas.Upper, m, n, alpha, a.Data, a.Stride, x.Data, x.Stride, beta, c.Data, c.Stride)
+	return nil
+}
+
+// Syr2k is the symmetric rank-2k update c = alpha·(op(x)·op(y)ᵀ +
+// op(y)·op(x)ᵀ) + beta·c on the upper triangle of the square c, op(x) = x
+// (n×k) or xᵀ (x is k×n) when tA is blas.Trans, with one dsyr2k.
+func (b *Backend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error {
+	checkTrans("Syr2k", "tA", tA)
+	n, k := x.Rows, x.Cols
+	if tA != blas.NoTrans {
+		n, k = k, n
+	}
+	if y.Rows != x.Rows || y.Cols != x.Cols || c.Rows != n || c.Cols != n {
+		panic(fmt.Sprintf("openblas: Syr2k of x %d×%d and y %d×%d into c %d×%d", x.Rows, x.Cols, y.Rows, y.Cols, c.Rows, c.Cols))
+	}
+	if n == 0 {
+		return nil
+	}
+	if k == 0 {
+		// Only c = beta·c remains (see Gemm), on the upper triangle.
+		for i := 0; i < n; i++ {
+			cpu.Scale(c.Data[i*c.Stride+i:], c.Stride, 1, n-i, beta)
+		}
+		return nil
+	}
+	b.useThreads()
+	b.blas.Dsyr2k(blas.Upper, tA, n, k, alpha, x.Data, x.Stride, y.Data, y.Stride, beta, c.Data, c.Stride)
+	return nil
+}
+
 // SymEig uses dsyevd (divide and conquer): for the eigenvectors of a dense
 // matrix it is several times faster than the QR iteration of dsyev that
 // gonum's EigenSym uses, at the price of O(n²) extra workspace.
