@@ -22,11 +22,21 @@ func child(name string, args ...string) (uint64, error) {
 	cmd := exec.Command(name, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("%s: %v", name, err)
+	}
+	stop := make(chan struct{})
+	sampled := watchPeak(cmd.Process.Pid, stop)
+	err := cmd.Wait()
+	close(stop)
+	peak := <-sampled
 	if err != nil {
 		return 0, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, lastLine(stderr.String()))
 	}
-	return peakRSS(cmd.ProcessState), nil
+	if peak == 0 {
+		peak = peakRSS(cmd.ProcessState)
+	}
+	return peak, nil
 }
 
 // reconalign returns the reconalign binary the child scenarios run, or a
