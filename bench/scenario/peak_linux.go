@@ -16,8 +16,14 @@ import (
 // reported 15 GB for a 1 GB job.) VmHWM in /proc/PID/status belongs to the
 // child's own address space, so the child is sampled while it runs; the
 // high-water mark only grows, and the last sample misses at most the
-// final sampling interval.
-const peakSampling = 10 * time.Millisecond
+// final sampling interval: 1 ms for the first 200 ms, so that a child of a
+// few milliseconds is seen too, then 10 ms.
+func peakSampling(elapsed time.Duration) time.Duration {
+	if elapsed < 200*time.Millisecond {
+		return time.Millisecond
+	}
+	return 10 * time.Millisecond
+}
 
 // watchPeak samples pid's VmHWM until stop is closed and returns the last
 // value read, in bytes (0 if none could be read).
@@ -26,14 +32,15 @@ func watchPeak(pid int, stop <-chan struct{}) <-chan uint64 {
 	path := "/proc/" + strconv.Itoa(pid) + "/status"
 	go func() {
 		var peak uint64
-		t := time.NewTicker(peakSampling)
-		defer t.Stop()
+		start := time.Now()
 		for {
 			if v, ok := vmHWM(path); ok {
 				peak = max(peak, v)
 			}
+			t := time.NewTimer(peakSampling(time.Since(start)))
 			select {
 			case <-stop:
+				t.Stop()
 				out <- peak
 				return
 			case <-t.C:

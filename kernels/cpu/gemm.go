@@ -121,6 +121,24 @@ func (g *Gram) run(pr product, workers int) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	// A general product whose packed factor would pass the budget runs as
+	// row (or column) blocks of c, each packing its own slice of that
+	// factor. Every entry sums in the same order (fixed by K alone), so the
+	// bits do not change.
+	if !pr.upper {
+		if rows := blockFor(m, k, tileM); rows < m {
+			for i0 := 0; i0 < m; i0 += rows {
+				g.run(pr.rowBlock(i0, min(i0+rows, m)), workers)
+			}
+			return
+		}
+		if cols := blockFor(n, k, tileN); cols < n {
+			for j0 := 0; j0 < n; j0 += cols {
+				g.run(pr.colBlock(j0, min(j0+cols, n)), workers)
+			}
+			return
+		}
+	}
 	sa, sb := (m+mr-1)/mr, (n+nr-1)/nr // strips
 	if cap(g.a) < sa*mr*k {
 		g.a = make([]float64, sa*mr*k)
@@ -179,6 +197,51 @@ func (g *Gram) run(pr product, workers int) {
 			cur, ok = next, more
 		}
 	})
+}
+
+// packBudget bounds the values of one packed factor of a general product
+// (128 MB): without it, a product with an n×n left factor (a divide and
+// conquer merge at n = 12,288) packed a second copy of it, 1.2 GB.
+var packBudget = 1 << 24
+
+// blockFor is how many of a factor's m strips-worth of rows (or columns) to
+// pack at once for inner size k: all m within the budget, else a multiple
+// of the tile size t.
+func blockFor(m, k, t int) int {
+	if m*k <= packBudget {
+		return m
+	}
+	return max(t, packBudget/k/t*t)
+}
+
+// rowBlock is the product restricted to rows [i0, i1) of c and L.
+func (pr product) rowBlock(i0, i1 int) product {
+	pr.m = i1 - i0
+	pr.c = pr.c[i0*pr.ldc:]
+	pr.left = offsetPieces(pr.left, i0)
+	return pr
+}
+
+// colBlock is the product restricted to columns [j0, j1) of c and R.
+func (pr product) colBlock(j0, j1 int) product {
+	pr.n = j1 - j0
+	pr.c = pr.c[j0:]
+	pr.right = offsetPieces(pr.right, j0)
+	return pr
+}
+
+// offsetPieces starts each piece at its strip index i0.
+func offsetPieces(ps []piece, i0 int) []piece {
+	out := make([]piece, len(ps))
+	for q, p := range ps {
+		if p.byRows {
+			p.x = p.x[i0*p.ld:]
+		} else {
+			p.x = p.x[i0:]
+		}
+		out[q] = p
+	}
+	return out
 }
 
 // span is a tile of c: rows i0..i1, columns j0..j1.

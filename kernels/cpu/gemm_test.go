@@ -317,6 +317,45 @@ func TestGemmDeterministic(t *testing.T) {
 	})
 }
 
+// TestGemmPackBudget: a product cut into row or column blocks because a
+// packed factor would pass the budget gives the bits of the uncut product,
+// with every transpose and a padded c (whose padding stays untouched).
+func TestGemmPackBudget(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	m, n, k := 2*tileM+5, 2*tileN+7, kc+3
+	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		ar, ac := m, k
+		if tr[0] {
+			ar, ac = k, m
+		}
+		br, bc := k, n
+		if tr[1] {
+			br, bc = n, k
+		}
+		a, b := newGeneral(rng, ar, ac, 3), newGeneral(rng, br, bc, 1)
+		ldc := n + 2
+		c0 := make([]float64, m*ldc)
+		for i := range c0 {
+			c0[i] = rng.NormFloat64()
+		}
+		var g Gram
+		want := append([]float64(nil), c0...)
+		g.Gemm(tr[0], tr[1], m, n, k, 1.5, a.v, a.ld, b.v, b.ld, -0.5, want, ldc, 2)
+		for _, budget := range []int{m * k / 2, tileM * k, m * k} { // rows; rows; columns (m·k fits, n·k does not)
+			saved := packBudget
+			packBudget = budget
+			got := append([]float64(nil), c0...)
+			g.Gemm(tr[0], tr[1], m, n, k, 1.5, a.v, a.ld, b.v, b.ld, -0.5, got, ldc, 2)
+			packBudget = saved
+			for i := range got {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("trans %v, budget %d: c[%d] (row %d) = %v, uncut %v", tr, budget, i, i/ldc, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkGemm times c = a·b (square, beta = 0) on every kernel path this
 // CPU has, all cores (the backend comparison with OpenBLAS is
 // backend/gonum's BenchmarkDgemm).
