@@ -174,8 +174,12 @@ func (g *Gram) run(pr product, workers int) {
 		i0, j0 := jobs[q][0]*tileM, jobs[q][1]*tileN
 		return span{i0, min(i0+tileM, m), j0, min(j0+tileN, n)}, true
 	}
-	parallel(min(workers, len(jobs)), func(int) {
-		acc := make([]float64, tileM*tileN)
+	nw := min(workers, len(jobs))
+	for len(g.acc) < nw {
+		g.acc = append(g.acc, make([]float64, tileM*tileN))
+	}
+	parallel(nw, func(w int) {
+		acc := g.acc[w]
 		// Each worker claims its next tile before it computes the current
 		// one, so that the last K-block can fetch the next tile's first.
 		cur, ok := claim()

@@ -21,6 +21,11 @@ const (
 // used by two goroutines at once.
 type Gram struct {
 	a, b []float64 // the factors packed as strips of mr rows (a) and nr columns (b)
+	// acc is each worker's tile accumulator, kept between calls: a blocked
+	// reduction makes thousands of products, and a fresh 288 KB a worker a
+	// call was garbage enough to let the Go heap grow far past its live
+	// size between collections.
+	acc [][]float64
 }
 
 // GramUpper adds XᵀX into the upper triangle (i ≤ j) of the d×d matrix c
