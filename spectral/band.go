@@ -214,8 +214,9 @@ func (bd *band) backQ1(g Gemmer, a, z blas64.General) error {
 }
 
 // symmUpper sets y = a·v for the symmetric m×m a of which only the upper
-// triangle is valid. Each diagonal block is first made symmetric from its
-// upper triangle (its lower one is scratch).
+// triangle is valid: one call where g has SymmUpper, else GEMMs by block
+// column, each diagonal block first made symmetric from its upper triangle
+// (its lower one is scratch).
 func symmUpper(g Gemmer, a, v, y blas64.General) error {
 	if sy, ok := g.(symmer); ok {
 		return sy.SymmUpper(1, a, v, 0, y)
