@@ -266,3 +266,22 @@ type ExactU8Gram interface {
 type PrecisionSelector interface {
 	UsePrecision(name string) error
 }
+
+// CheckGeneral panics unless a is a valid rows×cols row-major matrix (shape,
+// stride and length), naming pkg, the operation and the operand: a short
+// stride or slice is caller misuse, which would otherwise read or write out
+// of bounds (in C code, silently).
+func CheckGeneral(pkg, op, name string, a blas64.General, rows, cols int) {
+	if a.Rows != rows || a.Cols != cols {
+		panic(fmt.Sprintf("%s: %s needs %s of %d×%d, got %d×%d", pkg, op, name, rows, cols, a.Rows, a.Cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if a.Stride < cols {
+		panic(fmt.Sprintf("%s: %s: %s has stride %d < %d columns", pkg, op, name, a.Stride, cols))
+	}
+	if need := (rows-1)*a.Stride + cols; len(a.Data) < need {
+		panic(fmt.Sprintf("%s: %s: %s (%d×%d, stride %d) needs %d values, has %d", pkg, op, name, rows, cols, a.Stride, need, len(a.Data)))
+	}
+}

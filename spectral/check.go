@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/reconalign/reconalign/backend"
 )
 
 // checkFinite reports the first NaN or Inf of a (its upper triangle only
@@ -26,19 +28,7 @@ func checkFinite(name string, a blas64.General, upper bool) error {
 	return nil
 }
 
-// checkShape panics unless a is a valid rows×cols row-major matrix: a short
-// stride or slice is caller misuse, which would otherwise read out of bounds.
+// checkShape is backend.CheckGeneral for this package.
 func checkShape(op, name string, a blas64.General, rows, cols int) {
-	if a.Rows != rows || a.Cols != cols {
-		panic(fmt.Sprintf("spectral: %s needs %s of %d×%d, got %d×%d", op, name, rows, cols, a.Rows, a.Cols))
-	}
-	if rows == 0 || cols == 0 {
-		return
-	}
-	if a.Stride < cols {
-		panic(fmt.Sprintf("spectral: %s: %s has stride %d < %d columns", op, name, a.Stride, cols))
-	}
-	if need := (rows-1)*a.Stride + cols; len(a.Data) < need {
-		panic(fmt.Sprintf("spectral: %s: %s (%d×%d, stride %d) needs %d values, has %d", op, name, rows, cols, a.Stride, need, len(a.Data)))
-	}
+	backend.CheckGeneral("spectral", op, name, a, rows, cols)
 }

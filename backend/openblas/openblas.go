@@ -377,21 +377,9 @@ func (b *Backend) QR(a blas64.General) (blas64.General, error) {
 	return r, nil
 }
 
-// checkGeneral panics unless a is a valid rows×cols row-major matrix: C code
-// would otherwise read or write outside a.Data.
+// checkGeneral is backend.CheckGeneral for this package.
 func checkGeneral(op, name string, a blas64.General, rows, cols int) {
-	if a.Rows != rows || a.Cols != cols {
-		panic(fmt.Sprintf("openblas: %s needs %s of %d×%d, got %d×%d", op, name, rows, cols, a.Rows, a.Cols))
-	}
-	if rows == 0 || cols == 0 {
-		return
-	}
-	if a.Stride < cols {
-		panic(fmt.Sprintf("openblas: %s: %s has stride %d < %d columns", op, name, a.Stride, cols))
-	}
-	if need := (rows-1)*a.Stride + cols; len(a.Data) < need {
-		panic(fmt.Sprintf("openblas: %s: %s (%d×%d, stride %d) needs %d values, has %d", op, name, rows, cols, a.Stride, need, len(a.Data)))
-	}
+	backend.CheckGeneral("openblas", op, name, a, rows, cols)
 }
 
 func checkTrans(op, name string, t blas.Transpose) {

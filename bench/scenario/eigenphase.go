@@ -88,7 +88,7 @@ func eigenPhaseScenarios(names []string, spec string) []bench.Scenario {
 					"for 4 sampled row pairs Σ_j P_ij·λ_j·P_kj = m_iᵀ·A·m_k",
 			}
 			if rt.fn == nil {
-				sc.Skip = "the projection route is not built yet (the eigen-phase issue; plug it into eigenProjection in bench/scenario/plug.go)"
+				sc.Skip = "no projection routine (eigenProjection in bench/scenario/plug.go is nil)"
 			}
 			fn := rt.fn
 			sc.Setup = func(env *bench.Env, be backend.Backend) (*bench.Case, error) {

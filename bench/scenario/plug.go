@@ -8,16 +8,15 @@ import (
 	"github.com/reconalign/reconalign/spectral"
 )
 
-// Where routines still being written elsewhere plug into the suite. Until
-// one lands, the scenarios that need it are skipped with the reason, and the
-// rest of the comparison (the reference side) is measured already.
+// Routines the suite reaches through variables, so that its tests can put
+// a wrong one in and see the check fail (families_test.go); nil skips the
+// scenarios that need it, with the reason.
 
 // eigenProjection is the eigen phase without eigenvectors (the eigen-phase
 // issue): all eigenvalues of the symmetric a (D×D; only its upper triangle
 // may be read, and a may be overwritten), descending, and P = M·U (C×D),
 // column j the projections of m's rows on the unit eigenvector of the j-th
-// eigenvalue (each column up to sign). nil: the eigen_phase projection
-// scenarios are skipped.
+// eigenvalue (each column up to sign).
 var eigenProjection func(be backend.Backend, a, m blas64.General) (values []float64, p blas64.General, err error) = spectralProjection
 
 // spectralProjection is package spectral's Project with the engine's
