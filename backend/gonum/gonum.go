@@ -119,6 +119,20 @@ func (b *Backend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, b
 	return nil
 }
 
+// SymmUpper sets c = alpha·a·b + beta·c for the symmetric m×m a of which
+// only the upper triangle is read (cpu.Gram.SymmUpper: the packing reads
+// the triangle by rows or columns, so one call runs at GEMM speed). Like
+// Syr2k it is found by type assertion: package spectral's band reduction
+// makes one call per panel instead of a GEMM per block column.
+func (b *Backend) SymmUpper(alpha float64, a, x blas64.General, beta float64, c blas64.General) error {
+	m, n := x.Rows, x.Cols
+	if a.Rows != m || a.Cols != m || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("gonum: SymmUpper of a %d×%d by b %d×%d into c %d×%d", a.Rows, a.Cols, m, n, c.Rows, c.Cols))
+	}
+	b.gram.SymmUpper(m, n, alpha, a.Data, a.Stride, x.Data, x.Stride, beta, c.Data, c.Stride, b.threads)
+	return nil
+}
+
 // SymEig uses package spectral: a two-stage reduction whose cubic work is
 // this backend's GEMM, then divide and conquer (with vectors) or the QL
 // iteration (values only).

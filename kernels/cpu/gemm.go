@@ -48,11 +48,18 @@ type product struct {
 // its strips (rows of L, columns of R), p along K — for p in [0, k) is
 // x[i·ld + p] when byRows (the strips run across x's rows), x[p·ld + i]
 // otherwise (the strips are contiguous in x's rows).
+//
+// A symUpper piece is instead the symmetric m×m matrix whose upper
+// triangle x holds (row stride ld): element (i, p) is x[(row0+i)·ld + p]
+// when row0+i ≤ p, else x[p·ld + row0+i]; it is always the whole K range
+// of a left factor, and row0 is the first row a row block of c starts at.
 type piece struct {
-	x      []float64
-	ld     int
-	byRows bool
-	k      int
+	x        []float64
+	ld       int
+	byRows   bool
+	k        int
+	symUpper bool
+	row0     int
 }
 
 // Gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices: op(a)
@@ -64,8 +71,8 @@ type piece struct {
 func (g *Gram) Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, workers int) {
 	g.run(product{
 		m: m, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc,
-		left:  []piece{{a, lda, !transA, k}},
-		right: []piece{{b, ldb, transB, k}},
+		left:  []piece{{x: a, ld: lda, byRows: !transA, k: k}},
+		right: []piece{{x: b, ld: ldb, byRows: transB, k: k}},
 	}, workers)
 }
 
@@ -77,8 +84,22 @@ func (g *Gram) Gemm(transA, transB bool, m, n, k int, alpha float64, a []float64
 func (g *Gram) Syrk(trans bool, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int, workers int) {
 	g.run(product{
 		m: n, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc, upper: true,
-		left:  []piece{{a, lda, !trans, k}},
-		right: []piece{{a, lda, !trans, k}},
+		left:  []piece{{x: a, ld: lda, byRows: !trans, k: k}},
+		right: []piece{{x: a, ld: lda, byRows: !trans, k: k}},
+	}, workers)
+}
+
+// SymmUpper computes c = alpha·a·b + beta·c for the symmetric m×m a of
+// which only the upper triangle (row stride lda) is read, b m×n and c m×n
+// (BLAS's dsymm with side left, uplo upper, for row-major matrices). The
+// packing reads a's upper triangle by rows or by columns as each strip
+// needs, so the product runs at GEMM speed in one call without ever
+// forming a's lower triangle. Workers and special values are as for Gemm.
+func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, workers int) {
+	g.run(product{
+		m: m, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc,
+		left:  []piece{{x: a, ld: lda, k: m, symUpper: true}},
+		right: []piece{{x: b, ld: ldb, k: m}},
 	}, workers)
 }
 
@@ -95,8 +116,8 @@ func (g *Gram) Syrk(trans bool, n, k int, alpha float64, a []float64, lda int, b
 func (g *Gram) Syr2k(trans bool, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, workers int) {
 	g.run(product{
 		m: n, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc, upper: true,
-		left:  []piece{{a, lda, !trans, k}, {b, ldb, !trans, k}},
-		right: []piece{{b, ldb, !trans, k}, {a, lda, !trans, k}},
+		left:  []piece{{x: a, ld: lda, byRows: !trans, k: k}, {x: b, ld: ldb, byRows: !trans, k: k}},
+		right: []piece{{x: b, ld: ldb, byRows: !trans, k: k}, {x: a, ld: lda, byRows: !trans, k: k}},
 	}, workers)
 }
 
@@ -238,9 +259,12 @@ func (pr product) colBlock(j0, j1 int) product {
 func offsetPieces(ps []piece, i0 int) []piece {
 	out := make([]piece, len(ps))
 	for q, p := range ps {
-		if p.byRows {
+		switch {
+		case p.symUpper:
+			p.row0 += i0
+		case p.byRows:
 			p.x = p.x[i0*p.ld:]
-		} else {
+		default:
 			p.x = p.x[i0:]
 		}
 		out[q] = p
@@ -254,7 +278,17 @@ type span struct{ i0, i1, j0, j1 int }
 // combine sets row = alpha·src + beta·row, not reading row when beta = 0.
 func combine(row, src []float64, alpha, beta float64) {
 	src = src[:len(row)]
-	if beta == 0 {
+	switch {
+	case beta == 1:
+		// Every update c −= …, the common case of the solvers: the vector
+		// loop, where Go's scalar one held back products of small inner
+		// size (backQ1's V·S at K = 64 spent a third of its time here).
+		axpy(alpha, src, row)
+		return
+	case beta == 0 && alpha == 1:
+		copy(row, src)
+		return
+	case beta == 0:
 		for q, v := range src {
 			row[q] = alpha * v
 		}

@@ -278,6 +278,56 @@ func TestSyrkSyr2kAgainstCompensated(t *testing.T) {
 	})
 }
 
+// TestSymmUpperAgainstCompensated: c = alpha·A·B + beta·c for a symmetric
+// A of which only the upper triangle is stored (NaN below it and in the
+// padding, so a read of either shows), on every kernel path, with orders
+// on both sides of the strip, K-block and tile edges; then the same
+// product cut into row blocks by the pack budget gives the uncut bits.
+func TestSymmUpperAgainstCompensated(t *testing.T) {
+	withF64Paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(12, 12))
+		var g Gram
+		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, nr + 2}, {kc + 1, 5}, {tileM + 1, 2 * nr}, {2*tileM + 5, 17}}
+		for si, sz := range sizes {
+			m, n := sz[0], sz[1]
+			ab := alphaBetas[si%len(alphaBetas)]
+			a := newGeneral(rng, m, m, 3)
+			for i := 0; i < m; i++ {
+				for j := 0; j < i; j++ {
+					a.v[i*a.ld+j] = math.NaN()
+				}
+			}
+			b := newGeneral(rng, m, n, 1)
+			if ab.alpha == 0 {
+				a, b = poison(a), poison(b)
+			}
+			sym := func(i, p int) float64 { return a.at(min(i, p), max(i, p)) }
+			what := fmt.Sprintf("m=%d n=%d alpha=%g beta=%g", m, n, ab.alpha, ab.beta)
+			c0 := newOut(rng, m, n, ab.nanC)
+			c := c0
+			c.v = append([]float64(nil), c0.v...)
+			g.SymmUpper(m, n, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, 3)
+			check(t, "SymmUpper "+what, c, c0, m, ab.alpha, ab.beta,
+				func(i, j, p int) float64 { return sym(i, p) },
+				func(i, j, p int) float64 { return b.at(p, j) },
+				func(i, j int) bool { return true })
+			if m < tileM || ab.alpha == 0 {
+				continue
+			}
+			saved := packBudget
+			packBudget = tileM * m // one tile's rows at a time
+			cut := append([]float64(nil), c0.v...)
+			g.SymmUpper(m, n, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, cut, c.ld, 2)
+			packBudget = saved
+			for i := range cut {
+				if math.Float64bits(cut[i]) != math.Float64bits(c.v[i]) {
+					t.Fatalf("%s, cut into row blocks: c[%d] (row %d) = %v, uncut %v", what, i, i/c.ld, cut[i], c.v[i])
+				}
+			}
+		}
+	})
+}
+
 // TestGemmDeterministic: the result does not depend on the number of
 // workers, and the AVX2 and AVX-512 kernels, which sum in the same order
 // with the same FMAs, agree to the last bit.

@@ -24,6 +24,10 @@ func packFactor(dst []float64, w, k, kb, extent int, pieces []piece, s0, s1 int)
 			if lo >= hi {
 				continue
 			}
+			if pc.symUpper {
+				packSymUpper(panel, w, kk, lo-p0, pc, lo-q0+pc.k, hi-q0+pc.k, extent, s0, s1)
+				continue
+			}
 			if !pc.byRows {
 				copyRows(panel, w, kk, lo-p0, pc.x[(lo-q0+pc.k)*pc.ld:], pc.ld, hi-lo, extent, s0, s1)
 				continue
@@ -95,6 +99,49 @@ func gatherStrip(dst []float64, w int, x []float64, ld, k, i0, cols int) {
 			o := (*[8]float64)(dst[p*w+g:])
 			o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
 			o[4], o[5], o[6], o[7] = r4[p], r5[p], r6[p], r7[p]
+		}
+	}
+}
+
+// packSymUpper packs steps [p0, p1) of the symmetric piece pc (see piece)
+// for strips s0..s1, at K offset off within the panel. In strip s (global
+// rows [i0, i1)), the steps before i0 are columns of the upper triangle and
+// the steps from i1 on are rows of it; only the w steps of the diagonal
+// block mix the two. The columns are packed a step at a time across all
+// the strips they reach, so that each of x's rows is read once,
+// sequentially (strip by strip, the same rows would be read 64 bytes at a
+// time, a page apart); the rows strip by strip, as gatherStrip reads them.
+func packSymUpper(panel []float64, w, kk, off int, pc piece, p0, p1, extent, s0, s1 int) {
+	x, ld := pc.x, pc.ld
+	for p := p0; p < p1; p++ {
+		// Strips whose first row is past p: row0 + s·w > p.
+		lo := s0
+		if p >= pc.row0 {
+			lo = max(lo, (p-pc.row0)/w+1)
+		}
+		if lo < s1 {
+			copyRows(panel, w, kk, off+p-p0, x[p*ld+pc.row0:], ld, 1, extent, lo, s1)
+		}
+	}
+	for s := s0; s < s1; s++ {
+		i0 := pc.row0 + s*w
+		i1 := pc.row0 + min(s*w+w, extent)
+		seg := panel[s*kk*w:]
+		if b := max(p0, i1); b < p1 {
+			gatherStrip(seg[(off+b-p0)*w:], w, x[b:], ld, p1-b, i0, i1-i0)
+		}
+		for p := max(p0, i0); p < min(p1, i1); p++ {
+			o := seg[(off+p-p0)*w : (off+p-p0+1)*w]
+			for r := range o {
+				switch i := i0 + r; {
+				case i >= i1:
+					o[r] = 0
+				case i <= p:
+					o[r] = x[i*ld+p]
+				default:
+					o[r] = x[p*ld+i]
+				}
+			}
 		}
 	}
 }
