@@ -191,20 +191,65 @@ func applyBlockReflector(g Gemmer, v, t, c blas64.General, trans bool, scratch [
 }
 
 // backQ1 overwrites z (n×r) with Q1·z, the stage-1 reflectors kept by
-// reduceToBand(keep) applied last panel first.
+// reduceToBand(keep) applied last panel first, q1Merge panels at a time.
+//
+// Panels p … p+q−1 make one block reflector Q_p·…·Q_{p+q−1} = I − V·T·Vᵀ
+// with V = [V_p … V_{p+q−1}] and T = [[T_p, −T_p·V_pᵀ·V'·T'], [0, T']]
+// built one panel at a time (V', T' the next panel's). Each application
+// reads all of z once to pack it and writes it once, so four panels a pass
+// quarter that traffic, which at b = 64 cost as much as the arithmetic:
+// measured at n = 2,048 on two cores, one panel a pass took 0.22 – 0.35 s,
+// two or four 0.19 – 0.21 s, eight 0.24 s.
 func (bd *band) backQ1(g Gemmer, a, z blas64.General) error {
 	n, b, s := bd.n, bd.b, a.Stride
 	if n <= b+1 {
 		return nil
 	}
-	panels := (n - 2 - b) / b
-	scratch := make([]float64, 2*b*z.Cols)
-	for p := panels; p >= 0; p-- {
-		k := p * b
+	last := (n - 2 - b) / b
+	q := q1Merge
+	vbuf := make([]float64, (n-b)*q*b)
+	tbuf := make([]float64, q*b*q*b)
+	xbuf := make([]float64, 2*q*b*b)
+	scratch := make([]float64, 2*q*b*z.Cols)
+	for hi := last; hi >= 0; hi -= q {
+		lo := max(0, hi-q+1)
+		k := lo * b
 		m := n - k - b
-		nr := min(b, m)
-		v := blas64.General{Rows: m, Cols: nr, Stride: s, Data: a.Data[(k+b)*s+k:]}
-		t := blas64.General{Rows: nr, Cols: nr, Stride: b, Data: bd.t[p*b*b:]}
+		width := (hi-lo)*b + min(b, n-hi*b-b)
+		v := blas64.General{Rows: m, Cols: width, Stride: width, Data: vbuf[:m*width]}
+		t := blas64.General{Rows: width, Cols: width, Stride: width, Data: tbuf[:width*width]}
+		clear(v.Data)
+		clear(t.Data)
+		for p := lo; p <= hi; p++ {
+			off := (p - lo) * b // V_p's first column in v and its first row
+			nr := min(b, n-p*b-b)
+			for j := off; j < m; j++ {
+				copy(v.Data[j*width+off:j*width+off+nr], a.Data[(k+b+j)*s+p*b:])
+			}
+			for i := 0; i < nr; i++ {
+				copy(t.Data[(off+i)*width+off:(off+i)*width+off+nr], bd.t[p*b*b+i*b:p*b*b+i*b+nr])
+			}
+			if off == 0 {
+				continue
+			}
+			// T[0:off, off:off+nr] = −T[0:off, 0:off]·(V[:, 0:off]ᵀ·V_p)·T_p.
+			vp := blas64.General{Rows: m - off, Cols: nr, Stride: width, Data: v.Data[off*width+off:]}
+			vprev := blas64.General{Rows: m - off, Cols: off, Stride: width, Data: v.Data[off*width:]}
+			x := blas64.General{Rows: off, Cols: nr, Stride: nr, Data: xbuf[:off*nr]}
+			y := blas64.General{Rows: off, Cols: nr, Stride: nr, Data: xbuf[q*b*b : q*b*b+off*nr]}
+			if err := g.Gemm(blas.Trans, blas.NoTrans, 1, vprev, vp, 0, x); err != nil {
+				return err
+			}
+			tprev := blas64.General{Rows: off, Cols: off, Stride: width, Data: t.Data}
+			if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, tprev, x, 0, y); err != nil {
+				return err
+			}
+			tp := blas64.General{Rows: nr, Cols: nr, Stride: width, Data: t.Data[off*width+off:]}
+			tcol := blas64.General{Rows: off, Cols: nr, Stride: width, Data: t.Data[off:]}
+			if err := g.Gemm(blas.NoTrans, blas.NoTrans, -1, y, tp, 0, tcol); err != nil {
+				return err
+			}
+		}
 		c := blas64.General{Rows: m, Cols: z.Cols, Stride: z.Stride, Data: z.Data[(k+b)*z.Stride:]}
 		if err := applyBlockReflector(g, v, t, c, false, scratch); err != nil {
 			return err
@@ -212,6 +257,9 @@ func (bd *band) backQ1(g Gemmer, a, z blas64.General) error {
 	}
 	return nil
 }
+
+// q1Merge is the number of stage-1 panels backQ1 applies as one block.
+var q1Merge = 4
 
 // symmUpper sets y = a·v for the symmetric m×m a of which only the upper
 // triangle is valid: one call where g has SymmUpper, else GEMMs by block
