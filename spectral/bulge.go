@@ -30,11 +30,14 @@ import (
 // lower), so sweeps run concurrently on several cores once each task waits
 // for its predecessor sweep to finish task t+2.
 //
-// The band lives in a compact copy, (r, c) at r·2b + c for r ≤ c ≤ r+2b:
-// a general row-major matrix with row stride 2b restricted to the band and
-// its bulge, so every block above is a strided submatrix. At n = 12,288 and
-// b = 64 it is 12.7 MB instead of a's 1.2 GB, and the blocks two sweeps in
-// flight work on stay in cache.
+// The band lives in a compact copy, (r, c) at r·ld + c for r ≤ c ≤ r+2b
+// with ld = 2b+8: a general row-major matrix with row stride ld restricted
+// to the band and its bulge, so every block above is a strided submatrix.
+// At n = 12,288 and b = 64 it is 13 MB instead of a's 1.2 GB, and the
+// blocks two sweeps in flight work on stay in cache. The 8 spare values a
+// row keep ld off a power of two (2b = 128 values is 1 KB), at which a
+// block's rows would fall into a quarter of the L1 sets; measured at
+// n = 4,096 on two cores, 0.42 – 0.60 s against 0.47 – 0.65 s.
 //
 // The reflectors are kept in a's upper triangle, which stage 1 left free:
 // sweep s's reflector k at row s, columns R_k (its τ in place of the implied
@@ -43,7 +46,7 @@ import (
 // bulge is the working state of stage 2.
 type bulge struct {
 	n, b int
-	ld   int       // 2b: row stride of the compact band
+	ld   int       // 2b+8: row stride of the compact band
 	bnd  []float64 // the band and its bulge
 	refl []float64 // a's data: sweep s's reflectors in row s
 	rs   int       // a's row stride
@@ -52,7 +55,7 @@ type bulge struct {
 // newBulge copies the band of half-bandwidth b from a's upper triangle.
 func newBulge(a blas64.General, b int) *bulge {
 	n := a.Rows
-	ld := 2 * b
+	ld := 2*b + 8
 	bg := &bulge{n: n, b: b, ld: ld, bnd: make([]float64, n*(ld+1)), refl: a.Data, rs: a.Stride}
 	for r := 0; r < n; r++ {
 		c1 := min(r+b, n-1)
