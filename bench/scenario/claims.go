@@ -20,6 +20,7 @@ const (
 	ClaimCoresFraction = 0.75 // "uses all cores": CPU seconds / wall ≥ this × cores
 
 	ClaimGemmFraction    = 0.80  // pure-Go dgemm at n = 1,536 against OpenBLAS's rate
+	ClaimPureGoEigh      = 2.0   // pure-Go eigh with vectors within this factor of openblas's, n ≥ 2,048
 	ClaimLargeAlignNumPy = 3.0   // openblas align (8,192 × 4,096) vs the NumPy moments script
 	ClaimPureGoNumPy     = 1.0   // pure-Go align (8,192 × 4,096) vs the NumPy moments script: no slower
 	ClaimEigenProjection = 3.0   // the eigen phase by projection vs dsyevd with vectors + GEMM
@@ -128,6 +129,22 @@ func goalClaims(rep *report.Report, add func(statement string, measured, holds b
 		}
 		add(fmt.Sprintf("the pure-Go backend's dgemm at n = 1,536 reaches at least %.0f%% of OpenBLAS's rate", 100*ClaimGemmFraction),
 			m, frac >= ClaimGemmFraction, detail)
+	}
+	// The pure-Go eigensolver with vectors against openblas's dsyevd, at the
+	// issue's orders.
+	for _, n := range []int{2048, 4096} {
+		g, o := rep.Find(fmt.Sprintf("eigh/gonum/n=%d", n)), rep.Find(fmt.Sprintf("eigh/openblas/n=%d", n))
+		if g == nil && o == nil {
+			continue
+		}
+		m := g != nil && o != nil && g.OK() && o.OK()
+		ratio, detail := 0.0, ""
+		if m {
+			ratio = g.Seconds.Median / o.Seconds.Median
+			detail = fmt.Sprintf("gonum %.3g s, openblas %.3g s (medians): %.2f×", g.Seconds.Median, o.Seconds.Median, ratio)
+		}
+		add(fmt.Sprintf("the pure-Go backend's eigh with vectors at n = %d takes at most %g× openblas's time", n, ClaimPureGoEigh),
+			m, ratio <= ClaimPureGoEigh, detail)
 	}
 	// The 8,192 × 4,096 alignment against the NumPy moments script.
 	if spec, err := synthDataset(eigenSmall); err == nil {

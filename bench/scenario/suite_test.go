@@ -262,6 +262,10 @@ func TestGoalClaims(t *testing.T) {
 		res("align/gonum/synthetic-8192x4096", report.GroupAlign, "gonum", 20, 0),
 		res("align/numpy_moments/synthetic-8192x4096", report.GroupAlign, "", 9.4, 0),
 		vec, proj, peak,
+		res("eigh/openblas/n=2048", report.GroupEigh, "openblas", 1, 0),
+		res("eigh/gonum/n=2048", report.GroupEigh, "gonum", 1.9, 0),
+		res("eigh/openblas/n=4096", report.GroupEigh, "openblas", 6, 0),
+		res("eigh/gonum/n=4096", report.GroupEigh, "gonum", 13, 0),
 	}}
 	report.Derive(rep)
 	claims(rep)
@@ -275,6 +279,8 @@ func TestGoalClaims(t *testing.T) {
 		"pure-Go backend (gonum) on synthetic-8192x4096":            report.ClaimFails,
 		"eigen phase on openblas at D = 4096, C = 10":               report.ClaimFails, // 12 s against 5 s: 2.4×, short of 3×
 		"imagenet64,n=50000` (D = 12,288) on openblas peaks at ≤ 3": report.ClaimHolds,
+		"eigh with vectors at n = 2048 takes at most 2×":            report.ClaimHolds, // 1.9 s against 1 s
+		"eigh with vectors at n = 4096 takes at most 2×":            report.ClaimFails, // 13 s against 6 s
 	} {
 		found := ""
 		for s, st := range got {
