@@ -250,6 +250,15 @@ type GramStreamer interface {
 	GramEnd(g blas64.General) error
 }
 
+// ScratchReleaser is implemented by backends that keep work buffers between
+// calls (a CPU backend's uint8 Gram keeps a D×D int32 block accumulator,
+// 600 MB at D = 12,288). ReleaseScratch drops them and returns how many
+// bytes it let go; the next call allocates afresh. The engine calls it when
+// a pass over the data ends, before the eigendecomposition needs the room.
+type ScratchReleaser interface {
+	ReleaseScratch() int64
+}
+
 // ExactU8Gram is implemented by backends that can say whether their Gram of
 // uint8 chunks with an integral shift runs in exact integer arithmetic,
 // which costs a fraction of the float64 Gram's time per product; callers

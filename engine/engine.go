@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -199,7 +200,24 @@ func (e *Engine) MomentsOn(be backend.Backend, src data.Source) (*Moments, error
 		return nil, fmt.Errorf("%s: the data hold no samples", meta.Name)
 	}
 	m.Backend = be.Info()
+	releaseScratch(be)
 	return m, nil
+}
+
+// releaseScratch lets go of the work buffers a pass left in be, and when
+// they were large (the uint8 Gram's block accumulator is D×D int32) hands
+// the memory back at once: the Go heap would otherwise keep it until its
+// next collection, which a heap of a few gigabytes may not reach before the
+// eigendecomposition allocates on top (the pure-Go D = 12,288 alignment
+// peaked at 3.6 GB without this).
+func releaseScratch(be backend.Backend) {
+	r, ok := be.(backend.ScratchReleaser)
+	if !ok {
+		return
+	}
+	if r.ReleaseScratch() >= 64<<20 {
+		debug.FreeOSMemory()
+	}
 }
 
 // pass streams src through fn with one chunk of read-ahead. Batches are

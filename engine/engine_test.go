@@ -461,3 +461,49 @@ func TestUint8RouteEqualsFloatRoute(t *testing.T) {
 		}
 	}
 }
+
+// releaseCounter is a backend that counts ReleaseScratch calls.
+type releaseCounter struct {
+	backend.Backend
+	calls int
+}
+
+func (r *releaseCounter) ReleaseScratch() int64 { r.calls++; return 0 }
+
+// TestPassReleasesScratch: the work buffers a pass leaves in the backend
+// are let go once the pass ends (not chunk by chunk), and the moments are
+// those of a backend that keeps them.
+func TestPassReleasesScratch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	n, d := 300, 17
+	x := make([]uint8, n*d)
+	labels := make([]int, n)
+	for i := range x {
+		x[i] = uint8(rng.IntN(256))
+	}
+	for i := range labels {
+		labels[i] = i % 3
+	}
+	src := memSource(t, backend.Chunk{N: n, D: d, U8: x}, labels)
+	e, err := New(Options{ChunkRows: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &releaseCounter{Backend: gonum.New(1)}
+	m, err := e.MomentsOn(rc, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.calls != 1 {
+		t.Errorf("ReleaseScratch called %d times in one pass of 5 chunks, want once", rc.calls)
+	}
+	want, err := e.MomentsOn(gonum.New(1), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.G.Data {
+		if m.G.Data[i] != want.G.Data[i] {
+			t.Fatalf("G[%d] = %v, without the release %v", i, m.G.Data[i], want.G.Data[i])
+		}
+	}
+}

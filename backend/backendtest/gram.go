@@ -189,12 +189,20 @@ func (s *suite) testGramAdd(t tb) {
 		g := general(g0, 2)
 		before := cloneGeneral(g)
 		ref := newGramRef(d)
+		rel, releases := s.b.(backend.ScratchReleaser)
 		for i, n := range []int{50, 0, 1, 120, 7, 64} {
 			x := randomChunk(rng, []backend.DType{backend.U8, backend.F32, backend.F64}[i%3], n, d)
 			if err := s.b.GramAdd(g, x, shift); err != nil {
 				t.Fatalf("GramAdd call %d: %v", i, err)
 			}
 			ref.add(x, shift)
+			// A backend that drops its buffers between passes must start
+			// afresh, with nothing of the last call carried over.
+			if releases && i == 3 {
+				if b := rel.ReleaseScratch(); b < 0 {
+					t.Fatalf("ReleaseScratch reported %d bytes", b)
+				}
+			}
 		}
 		s.checkGram(t, "accumulated GramAdd", g, g0, ref, false)
 		checkUntouched(t, "GramAdd", before, g, true)

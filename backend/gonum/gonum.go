@@ -56,6 +56,16 @@ func (b *Backend) Info() backend.Info {
 // Gram of kernels/cpu when the CPU has it.
 func (b *Backend) ExactU8Gram() bool { return cpu.ExactU8() }
 
+// ReleaseScratch drops the buffers the Gram keeps between calls
+// (backend.ScratchReleaser).
+func (b *Backend) ReleaseScratch() int64 {
+	n := 8*int64(cap(b.buf)) + b.gramU8.ScratchBytes() + b.gram.ScratchBytes()
+	b.buf = nil
+	b.gramU8 = cpu.GramU8{}
+	b.gram = cpu.Gram{}
+	return n
+}
+
 func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
 	x.Check()
 	checkSquare("GramAdd", g, x.D)

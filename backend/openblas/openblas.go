@@ -76,6 +76,15 @@ var gramMinRows = 256
 // Gram of kernels/cpu when the CPU has it.
 func (b *Backend) ExactU8Gram() bool { return cpu.ExactU8() }
 
+// ReleaseScratch drops the buffers the Gram keeps between calls
+// (backend.ScratchReleaser).
+func (b *Backend) ReleaseScratch() int64 {
+	n := 8*int64(cap(b.buf)) + b.gramU8.ScratchBytes()
+	b.buf = nil
+	b.gramU8 = cpu.GramU8{}
+	return n
+}
+
 func (b *Backend) GramAdd(g blas64.General, x backend.Chunk, shift []float64) error {
 	x.Check()
 	checkGeneral("GramAdd", "g", g, x.D, x.D)

@@ -94,5 +94,14 @@ func (k f64Kind) String() string {
 	return [...]string{"go", "avx2-fma", "avx512"}[k]
 }
 
+// ScratchBytes is the size of the buffers g keeps between calls.
+func (g *Gram) ScratchBytes() int64 {
+	n := int64(cap(g.a) + cap(g.b))
+	for _, a := range g.acc {
+		n += int64(cap(a))
+	}
+	return 8 * n
+}
+
 // Kernel names the float64 micro-kernel in use, for backend descriptions.
 func Kernel() string { return fmt.Sprintf("%v %dx%d", f64Path, mr, nr) }

@@ -111,6 +111,11 @@ func (g *GramU8) AddUpper(n, d int, x []uint8, ldx int, shift []float64, c []flo
 	}
 }
 
+// ScratchBytes is the size of the buffers g keeps between calls.
+func (g *GramU8) ScratchBytes() int64 {
+	return 4 * int64(cap(g.q)+cap(g.a)+cap(g.p)+cap(g.sums))
+}
+
 // block runs one flush-sized block of rows.
 func (g *GramU8) block(n, d int, x []uint8, ldx, ld, rowsPad int, shift []float64, c []float64, ldc, workers int) {
 	nq := (n + 3) / 4
