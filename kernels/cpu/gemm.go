@@ -49,17 +49,16 @@ type product struct {
 // x[i·ld + p] when byRows (the strips run across x's rows), x[p·ld + i]
 // otherwise (the strips are contiguous in x's rows).
 //
-// A symUpper piece is instead the symmetric m×m matrix whose upper
-// triangle x holds (row stride ld): element (i, p) is x[(row0+i)·ld + p]
-// when row0+i ≤ p, else x[p·ld + row0+i]; it is always the whole K range
-// of a left factor, and row0 is the first row a row block of c starts at.
+// A symUpper piece is instead the symmetric k×k matrix whose upper
+// triangle x holds (row stride ld): element (i, p) is x[i·ld + p] when
+// i ≤ p, else x[p·ld + i]; it is the whole K range of a left factor with
+// as many rows (SymmUpper's diagonal tiles).
 type piece struct {
 	x        []float64
 	ld       int
 	byRows   bool
 	k        int
 	symUpper bool
-	row0     int
 }
 
 // Gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices: op(a)
@@ -86,20 +85,6 @@ func (g *Gram) Syrk(trans bool, n, k int, alpha float64, a []float64, lda int, b
 		m: n, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc, upper: true,
 		left:  []piece{{x: a, ld: lda, byRows: !trans, k: k}},
 		right: []piece{{x: a, ld: lda, byRows: !trans, k: k}},
-	}, workers)
-}
-
-// SymmUpper computes c = alpha·a·b + beta·c for the symmetric m×m a of
-// which only the upper triangle (row stride lda) is read, b m×n and c m×n
-// (BLAS's dsymm with side left, uplo upper, for row-major matrices). The
-// packing reads a's upper triangle by rows or by columns as each strip
-// needs, so the product runs at GEMM speed in one call without ever
-// forming a's lower triangle. Workers and special values are as for Gemm.
-func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, workers int) {
-	g.run(product{
-		m: m, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc,
-		left:  []piece{{x: a, ld: lda, k: m, symUpper: true}},
-		right: []piece{{x: b, ld: ldb, k: m}},
 	}, workers)
 }
 
@@ -168,8 +153,7 @@ func (g *Gram) run(pr product, workers int) {
 		g.b = make([]float64, sb*nr*k)
 	}
 	a, b := g.a[:sa*mr*k], g.b[:sb*nr*k]
-	nb := (k + kc - 1) / kc
-	kb := (k + nb - 1) / nb // K-blocks of equal length, but for a shorter last one
+	kb := kBlock(k) // K-blocks of equal length, but for a shorter last one
 	parallel(min(workers, sa+sb), func(w int) {
 		nw := min(workers, sa+sb)
 		packFactor(a, mr, k, kb, m, pr.left, sa*w/nw, sa*(w+1)/nw)
@@ -260,8 +244,6 @@ func offsetPieces(ps []piece, i0 int) []piece {
 	out := make([]piece, len(ps))
 	for q, p := range ps {
 		switch {
-		case p.symUpper:
-			p.row0 += i0
 		case p.byRows:
 			p.x = p.x[i0*p.ld:]
 		default:

@@ -281,13 +281,13 @@ func TestSyrkSyr2kAgainstCompensated(t *testing.T) {
 // TestSymmUpperAgainstCompensated: c = alpha·A·B + beta·c for a symmetric
 // A of which only the upper triangle is stored (NaN below it and in the
 // padding, so a read of either shows), on every kernel path, with orders
-// on both sides of the strip, K-block and tile edges; then the same
-// product cut into row blocks by the pack budget gives the uncut bits.
+// on both sides of the strip, K-block and tile edges; then the same product
+// with other numbers of workers, each of which repeats its own bits.
 func TestSymmUpperAgainstCompensated(t *testing.T) {
 	withF64Paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(12, 12))
 		var g Gram
-		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, nr + 2}, {kc + 1, 5}, {tileM + 1, 2 * nr}, {2*tileM + 5, 17}}
+		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, nr + 2}, {kc + 1, 5}, {symmTile - 3, 2 * nr}, {symmTile + 1, 7}, {2*symmTile + 13, 17}}
 		for si, sz := range sizes {
 			m, n := sz[0], sz[1]
 			ab := alphaBetas[si%len(alphaBetas)]
@@ -304,24 +304,20 @@ func TestSymmUpperAgainstCompensated(t *testing.T) {
 			sym := func(i, p int) float64 { return a.at(min(i, p), max(i, p)) }
 			what := fmt.Sprintf("m=%d n=%d alpha=%g beta=%g", m, n, ab.alpha, ab.beta)
 			c0 := newOut(rng, m, n, ab.nanC)
-			c := c0
-			c.v = append([]float64(nil), c0.v...)
-			g.SymmUpper(m, n, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, 3)
-			check(t, "SymmUpper "+what, c, c0, m, ab.alpha, ab.beta,
-				func(i, j, p int) float64 { return sym(i, p) },
-				func(i, j, p int) float64 { return b.at(p, j) },
-				func(i, j int) bool { return true })
-			if m < tileM || ab.alpha == 0 {
-				continue
-			}
-			saved := packBudget
-			packBudget = tileM * m // one tile's rows at a time
-			cut := append([]float64(nil), c0.v...)
-			g.SymmUpper(m, n, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, cut, c.ld, 2)
-			packBudget = saved
-			for i := range cut {
-				if math.Float64bits(cut[i]) != math.Float64bits(c.v[i]) {
-					t.Fatalf("%s, cut into row blocks: c[%d] (row %d) = %v, uncut %v", what, i, i/c.ld, cut[i], c.v[i])
+			for _, workers := range []int{3, 1, 2} {
+				c := c0
+				c.v = append([]float64(nil), c0.v...)
+				g.SymmUpper(m, n, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, workers)
+				check(t, fmt.Sprintf("SymmUpper %s workers=%d", what, workers), c, c0, m, ab.alpha, ab.beta,
+					func(i, j, p int) float64 { return sym(i, p) },
+					func(i, j, p int) float64 { return b.at(p, j) },
+					func(i, j int) bool { return true })
+				again := append([]float64(nil), c0.v...)
+				g.SymmUpper(m, n, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, again, c.ld, workers)
+				for i := range again {
+					if math.Float64bits(again[i]) != math.Float64bits(c.v[i]) {
+						t.Fatalf("%s workers=%d: c[%d] differs between two runs: %v, %v", what, workers, i, again[i], c.v[i])
+					}
 				}
 			}
 		}
@@ -429,5 +425,30 @@ func BenchmarkGemm(b *testing.B) {
 				b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
+	}
+}
+
+// BenchmarkSymmUpper times Y = A·V for the band reduction's shape (V a
+// panel of 64 columns) against a GEMM with the same A stored in full, all
+// cores.
+func BenchmarkSymmUpper(b *testing.B) {
+	for _, m := range []int{2048, 4096} {
+		rng := rand.New(rand.NewPCG(13, 13))
+		a, v := newGeneral(rng, m, m, 0), newGeneral(rng, m, 64, 0)
+		y := make([]float64, m*64)
+		var g Gram
+		flops := 2 * float64(m) * float64(m) * 64
+		b.Run(fmt.Sprintf("m=%d/symm", m), func(b *testing.B) {
+			for range b.N {
+				g.SymmUpper(m, 64, 1, a.v, a.ld, v.v, v.ld, 0, y, 64, 0)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("m=%d/gemm", m), func(b *testing.B) {
+			for range b.N {
+				g.Gemm(false, false, m, 64, m, 1, a.v, a.ld, v.v, v.ld, 0, y, 64, 0)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

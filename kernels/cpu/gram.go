@@ -26,6 +26,7 @@ type Gram struct {
 	// call was garbage enough to let the Go heap grow far past its live
 	// size between collections.
 	acc [][]float64
+	sym []symmWork // SymmUpper's workers
 }
 
 // GramUpper adds XᵀX into the upper triangle (i ≤ j) of the d×d matrix c
@@ -99,6 +100,9 @@ func (g *Gram) ScratchBytes() int64 {
 	n := int64(cap(g.a) + cap(g.b))
 	for _, a := range g.acc {
 		n += int64(cap(a))
+	}
+	for _, w := range g.sym {
+		n += int64(cap(w.acc) + cap(w.pack))
 	}
 	return 8 * n
 }
