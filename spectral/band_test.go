@@ -9,6 +9,9 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
+	"gonum.org/v1/gonum/lapack"
+	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+
 	"github.com/reconalign/reconalign/backend"
 )
 
@@ -71,7 +74,7 @@ func identity(n int) blas64.General {
 // out as Q1ᵀ·carry.
 func TestReduceToBand(t *testing.T) {
 	g := newCPUGemmer(2)
-	for _, b := range []int{1, 2, 5, 16} {
+	for _, b := range []int{1, 2, 5, 16, 33, 64} {
 		for _, n := range []int{1, 2, 3, b, b + 1, b + 2, 2*b + 3, 61, 130} {
 			t.Run(fmt.Sprintf("b=%d/n=%d", b, n), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(n), uint64(b)))
@@ -115,6 +118,61 @@ func TestReduceToBand(t *testing.T) {
 					t.Errorf("carried block − Q1ᵀ·carry: %.3g", d)
 				}
 			})
+		}
+	}
+}
+
+// TestPanelLQ: the recursive panel factorization against gonum's Dgelqf and
+// Dlarft on the same panel — the same L, reflectors, τ and T up to
+// rounding — for panels on both sides of the leaf size and of its halving.
+func TestPanelLQ(t *testing.T) {
+	g := newCPUGemmer(2)
+	impl := lapackgonum.Implementation{}
+	for _, nr := range []int{1, 15, 16, 17, 33, 48, 64} {
+		// Panels wider than tall, and the last panels of a reduction,
+		// taller than wide (min(nr, m) reflectors, all rows transformed).
+		for _, m := range []int{1, 5, nr, nr + 1, 100, 301} {
+			rng := rand.New(rand.NewPCG(uint64(nr), uint64(m)))
+			s := m + 3
+			p0 := make([]float64, nr*s)
+			for i := range p0 {
+				p0[i] = rng.NormFloat64()
+			}
+			want := append([]float64(nil), p0...)
+			k := min(nr, m)
+			wtau := make([]float64, k)
+			work := make([]float64, 64*max(m, nr))
+			impl.Dgelqf(nr, m, want, s, wtau, work, len(work))
+			wt := make([]float64, nr*nr)
+			impl.Dlarft(lapack.Forward, lapack.RowWise, m, k, want, s, wtau, wt, nr)
+
+			got := append([]float64(nil), p0...)
+			tau := make([]float64, nr)
+			tf := make([]float64, nr*nr)
+			pf := panelLQ{g: g, p: got, s: s, m: m, tau: tau, t: tf, ldt: nr,
+				v: make([]float64, k*m), x: make([]float64, 3*nr*nr), work: make([]float64, nr)}
+			if err := pf.run(nr); err != nil {
+				t.Fatal(err)
+			}
+			tol := 1e-12 * float64(m)
+			for i := 0; i < nr; i++ {
+				for j := 0; j < m; j++ {
+					if d := math.Abs(got[i*s+j] - want[i*s+j]); d > tol {
+						t.Fatalf("nr=%d m=%d: panel (%d, %d) = %v, Dgelqf %v", nr, m, i, j, got[i*s+j], want[i*s+j])
+					}
+				}
+				if i >= k {
+					continue
+				}
+				if d := math.Abs(tau[i] - wtau[i]); d > tol {
+					t.Fatalf("nr=%d m=%d: τ[%d] = %v, Dgelqf %v", nr, m, i, tau[i], wtau[i])
+				}
+				for j := i; j < k; j++ {
+					if d := math.Abs(tf[i*nr+j] - wt[i*nr+j]); d > tol*(1+math.Abs(wt[i*nr+j])) {
+						t.Fatalf("nr=%d m=%d: T(%d, %d) = %v, Dlarft %v", nr, m, i, j, tf[i*nr+j], wt[i*nr+j])
+					}
+				}
+			}
 		}
 	}
 }
