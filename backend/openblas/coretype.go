@@ -3,7 +3,6 @@
 package openblas
 
 import (
-	"os"
 	"strings"
 
 	"github.com/klauspost/cpuid/v2"
@@ -48,22 +47,4 @@ func CoreTypeAdvice() string {
 		return "Haswell"
 	}
 	return ""
-}
-
-// EnvAdvice returns the "NAME=value" settings this process's OpenBLAS
-// should have been loaded with and was not: OPENBLAS_CORETYPE when
-// CoreTypeAdvice has one, OPENBLAS_THREAD_TIMEOUT = ThreadTimeout; a
-// variable the environment already sets is never overridden. OpenBLAS
-// reads both only while it loads, so they take effect in a new process.
-func EnvAdvice() []string {
-	var out []string
-	if _, set := os.LookupEnv("OPENBLAS_CORETYPE"); !set {
-		if advice := CoreTypeAdvice(); advice != "" {
-			out = append(out, "OPENBLAS_CORETYPE="+advice)
-		}
-	}
-	if _, set := os.LookupEnv("OPENBLAS_THREAD_TIMEOUT"); !set {
-		out = append(out, "OPENBLAS_THREAD_TIMEOUT="+ThreadTimeout)
-	}
-	return out
 }

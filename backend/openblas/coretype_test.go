@@ -58,26 +58,3 @@ func TestCoreTypeAdvice(t *testing.T) {
 		t.Fatalf("with OPENBLAS_CORETYPE=%s applied the advice is still %q", advice, again)
 	}
 }
-
-// TestEnvAdvice: the thread timeout is advised while unset, and a setting
-// of the user's, whatever its value, is never overridden.
-func TestEnvAdvice(t *testing.T) {
-	has := func(advice []string, kv string) bool {
-		for _, a := range advice {
-			if a == kv {
-				return true
-			}
-		}
-		return false
-	}
-	t.Setenv("OPENBLAS_THREAD_TIMEOUT", "")
-	os.Unsetenv("OPENBLAS_THREAD_TIMEOUT")
-	if a := EnvAdvice(); !has(a, "OPENBLAS_THREAD_TIMEOUT="+ThreadTimeout) {
-		t.Errorf("unset: advice %q lacks the thread timeout", a)
-	}
-	t.Setenv("OPENBLAS_THREAD_TIMEOUT", "28")
-	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
-	if a := EnvAdvice(); len(a) != 0 {
-		t.Errorf("both set by the user: advice %q", a)
-	}
-}

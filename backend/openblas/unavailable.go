@@ -16,6 +16,3 @@ func New(backend.Options) (backend.Backend, error) {
 
 // CoreTypeAdvice has no advice to give in a build without OpenBLAS.
 func CoreTypeAdvice() string { return "" }
-
-// EnvAdvice has no advice to give in a build without OpenBLAS.
-func EnvAdvice() []string { return nil }
