@@ -82,12 +82,11 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 	work := make([]float64, b)
 	tf := make([]float64, b*b)
 	vbuf := make([]float64, b*mMax)
-	xbuf := make([]float64, 3*b*b)
+	xbuf := make([]float64, 2*b*b) // the panel's scratch, then W's
 	// [V W] and [W V], m × 2nr each, and Y = A22·V.
 	vw := make([]float64, mMax*2*b)
 	wv := make([]float64, mMax*2*b)
 	y := make([]float64, mMax*b)
-	small := make([]float64, 2*b*b)
 	carried := carry.Rows > 0 && carry.Cols > 0
 	var sr []float64
 	if carried {
@@ -134,8 +133,8 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 		if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, ym, t, 0, wm); err != nil {
 			return nil, err
 		}
-		z1 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: small[:nr*nr]}
-		z2 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: small[b*b : b*b+nr*nr]}
+		z1 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: xbuf[:nr*nr]}
+		z2 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: xbuf[b*b : b*b+nr*nr]}
 		if err := g.Gemm(blas.Trans, blas.NoTrans, 1, v, wm, 0, z1); err != nil {
 			return nil, err
 		}
@@ -192,7 +191,7 @@ type panelLQ struct {
 	tau, t  []float64
 	ldt     int
 	v       []float64 // the reflectors with their zeros and ones, row stride m
-	x, work []float64 // 3·b·b and b values of scratch
+	x, work []float64 // 2·b·b and b values of scratch
 }
 
 const panelLeaf = 4
@@ -220,7 +219,7 @@ func (pf *panelLQ) apply(r0, rows, i0, k int) error {
 	t1 := blas64.General{Rows: k, Cols: k, Stride: ldt, Data: pf.t[i0*ldt+i0:]}
 	p2 := blas64.General{Rows: rows, Cols: m - i0, Stride: s, Data: pf.p[r0*s+i0:]}
 	x := blas64.General{Rows: rows, Cols: k, Stride: k, Data: pf.x[:rows*k]}
-	y := blas64.General{Rows: rows, Cols: k, Stride: k, Data: pf.x[len(pf.x)/3 : len(pf.x)/3+rows*k]}
+	y := blas64.General{Rows: rows, Cols: k, Stride: k, Data: pf.x[len(pf.x)/2 : len(pf.x)/2+rows*k]}
 	if err := g.Gemm(blas.NoTrans, blas.Trans, 1, p2, v1, 0, x); err != nil {
 		return err
 	}
@@ -257,17 +256,31 @@ func (pf *panelLQ) factor(i0, r int) error {
 	if err := pf.factor(i0+r1, r2); err != nil {
 		return err
 	}
-	// T12 = −T1·(V1·V2ᵀ)·T2, V2 zero left of column i0+r1.
-	g, m, ldt := pf.g, pf.m, pf.ldt
+	// The reflectors are rows here, V2 zero left of column i0+r1.
+	m, ldt := pf.m, pf.ldt
 	j0 := i0 + r1
 	t1 := blas64.General{Rows: r1, Cols: r1, Stride: ldt, Data: pf.t[i0*ldt+i0:]}
 	v1r := blas64.General{Rows: r1, Cols: m - j0, Stride: m, Data: pf.v[i0*m+j0:]}
 	v2 := blas64.General{Rows: r2, Cols: m - j0, Stride: m, Data: pf.v[j0*m+j0:]}
 	t2 := blas64.General{Rows: r2, Cols: r2, Stride: ldt, Data: pf.t[j0*ldt+j0:]}
-	w := blas64.General{Rows: r1, Cols: r2, Stride: r2, Data: pf.x[:r1*r2]}
-	z := blas64.General{Rows: r1, Cols: r2, Stride: r2, Data: pf.x[len(pf.x)/3 : len(pf.x)/3+r1*r2]}
 	t12 := blas64.General{Rows: r1, Cols: r2, Stride: ldt, Data: pf.t[i0*ldt+j0:]}
-	if err := g.Gemm(blas.NoTrans, blas.Trans, 1, v1r, v2, 0, w); err != nil {
+	return joinT(pf.g, blas.NoTrans, v1r, v2, t1, t2, t12, pf.x)
+}
+
+// joinT sets t12 = −T1·(V1·V2ᵀ)·T2, the off-diagonal block of the T factor
+// of two block reflectors applied one after the other (I − V·T·Vᵀ with
+// V = [V1 V2] and T = [[T1, T12], [0, T2]]). The reflectors are the
+// columns of v1 and v2 (rows when rowWise is blas.NoTrans: then v1·v2ᵀ is
+// formed instead of v1ᵀ·v2). scratch holds 2·len(t12) values.
+func joinT(g Gemmer, rowWise blas.Transpose, v1, v2, t1, t2, t12 blas64.General, scratch []float64) error {
+	r1, r2 := t12.Rows, t12.Cols
+	w := blas64.General{Rows: r1, Cols: r2, Stride: r2, Data: scratch[:r1*r2]}
+	z := blas64.General{Rows: r1, Cols: r2, Stride: r2, Data: scratch[r1*r2 : 2*r1*r2]}
+	ta, tb := blas.Trans, blas.NoTrans
+	if rowWise == blas.NoTrans {
+		ta, tb = blas.NoTrans, blas.Trans
+	}
+	if err := g.Gemm(ta, tb, 1, v1, v2, 0, w); err != nil {
 		return err
 	}
 	if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, t1, w, 0, z); err != nil {
@@ -337,21 +350,13 @@ func (bd *band) backQ1(g Gemmer, a, z blas64.General) error {
 			if off == 0 {
 				continue
 			}
-			// T[0:off, off:off+nr] = −T[0:off, 0:off]·(V[:, 0:off]ᵀ·V_p)·T_p.
+			// The panels before V_p joined with it (V_p zero above row off).
 			vp := blas64.General{Rows: m - off, Cols: nr, Stride: width, Data: v.Data[off*width+off:]}
 			vprev := blas64.General{Rows: m - off, Cols: off, Stride: width, Data: v.Data[off*width:]}
-			x := blas64.General{Rows: off, Cols: nr, Stride: nr, Data: xbuf[:off*nr]}
-			y := blas64.General{Rows: off, Cols: nr, Stride: nr, Data: xbuf[q*b*b : q*b*b+off*nr]}
-			if err := g.Gemm(blas.Trans, blas.NoTrans, 1, vprev, vp, 0, x); err != nil {
-				return err
-			}
 			tprev := blas64.General{Rows: off, Cols: off, Stride: width, Data: t.Data}
-			if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, tprev, x, 0, y); err != nil {
-				return err
-			}
 			tp := blas64.General{Rows: nr, Cols: nr, Stride: width, Data: t.Data[off*width+off:]}
 			tcol := blas64.General{Rows: off, Cols: nr, Stride: width, Data: t.Data[off:]}
-			if err := g.Gemm(blas.NoTrans, blas.NoTrans, -1, y, tp, 0, tcol); err != nil {
+			if err := joinT(g, blas.Trans, vprev, vp, tprev, tp, tcol, xbuf); err != nil {
 				return err
 			}
 		}

@@ -150,7 +150,7 @@ func TestPanelLQ(t *testing.T) {
 			tau := make([]float64, nr)
 			tf := make([]float64, nr*nr)
 			pf := panelLQ{g: g, p: got, s: s, m: m, tau: tau, t: tf, ldt: nr,
-				v: make([]float64, k*m), x: make([]float64, 3*nr*nr), work: make([]float64, nr)}
+				v: make([]float64, k*m), x: make([]float64, 2*nr*nr), work: make([]float64, nr)}
 			if err := pf.run(nr); err != nil {
 				t.Fatal(err)
 			}

@@ -130,8 +130,8 @@ func (b *Backend) Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, b
 }
 
 // SymmUpper sets c = alpha·a·b + beta·c for the symmetric m×m a of which
-// only the upper triangle is read (cpu.Gram.SymmUpper: the packing reads
-// the triangle by rows or columns, so one call runs at GEMM speed). Like
+// only the upper triangle is read (cpu.Gram.SymmUpper, which reads each
+// tile of the triangle once for both of its products). Like
 // Syr2k it is found by type assertion: package spectral's band reduction
 // makes one call per panel instead of a GEMM per block column.
 func (b *Backend) SymmUpper(alpha float64, a, x blas64.General, beta float64, c blas64.General) error {

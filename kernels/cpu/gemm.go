@@ -243,10 +243,9 @@ func (pr product) colBlock(j0, j1 int) product {
 func offsetPieces(ps []piece, i0 int) []piece {
 	out := make([]piece, len(ps))
 	for q, p := range ps {
-		switch {
-		case p.byRows:
+		if p.byRows {
 			p.x = p.x[i0*p.ld:]
-		default:
+		} else {
 			p.x = p.x[i0:]
 		}
 		out[q] = p
