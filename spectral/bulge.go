@@ -192,7 +192,7 @@ func (bg *bulge) run(workers int) {
 		}
 	}
 	if workers == 1 {
-		work := make([]float64, 2*bg.b)
+		work := cpu.HouseSymWork(bg.b)
 		for s0 := 0; s0 < ns; s0 += g {
 			group(s0, min(s0+g, ns), work)
 		}
@@ -203,7 +203,7 @@ func (bg *bulge) run(workers int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work := make([]float64, 2*bg.b)
+			work := cpu.HouseSymWork(bg.b)
 			for gi := w; gi < groups; gi += workers {
 				group(gi*g, min((gi+1)*g, ns), work)
 			}

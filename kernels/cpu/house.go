@@ -1,5 +1,7 @@
 package cpu
 
+import "unsafe"
+
 // Householder reflectors H = I − τ·u·uᵀ with u = (1, v[1], …, v[len−1]):
 // the leading 1 is implied, so v[0] is never read and callers may keep τ
 // there. These are the inner loops of the band → tridiagonal reduction (the
@@ -47,6 +49,21 @@ func HouseRight(x []float64, ldx, rows, cols int, v []float64, tau float64) {
 		row[0] -= tau * s
 		axpy(-tau*s, v[1:cols], row[1:])
 	}
+}
+
+// HouseSymWork returns a work buffer for HouseSym of order up to n that
+// lies within one page, with room after it: the loops' masked partial
+// chunks then stay on the page that HouseSym itself writes, and none of
+// them takes the slower way through copies (see tailCrossesPage in
+// house_amd64.go). Larger orders get a plain one.
+func HouseSymWork(n int) []float64 {
+	const page = 4096 / 8
+	if 2*n+8 > page {
+		return make([]float64, 2*n)
+	}
+	buf := make([]float64, 2*page)
+	off := (page - int(uintptr(unsafe.Pointer(&buf[0]))%4096)/8) % page
+	return buf[off : off+2*n : off+2*n]
 }
 
 // HouseSym overwrites the symmetric n×n matrix c, of which only the upper

@@ -4,7 +4,11 @@
 
 // AVX-512 loops of the Householder kernels (house.go). Full 32- or 8-wide
 // chunks run unmasked; the last partial chunk is read and written through
-// the opmask K1, so no element beyond n is touched.
+// the opmask K1, so no element beyond n is changed. (Its masked-off lanes
+// still address the memory after the slice; house_amd64.go keeps that
+// window on the slice's own page.) The dot products sum that partial chunk
+// apart from the rest and add the two at the end, so a call split at a
+// multiple of 8 returns the same bits.
 
 // setMask leaves min(n, 8) in CX and the mask of that many low lanes in K1;
 // n is in the register given.
@@ -17,14 +21,15 @@
 	DECQ    DX           \
 	KMOVW   DX, K1
 
-// HSUMZ0 leaves the sum of Z0's eight lanes in X0 (low lane).
-#define HSUMZ0 \
-	VEXTRACTF64X4 $1, Z0, Y1 \
-	VADDPD        Y1, Y0, Y0 \
-	VEXTRACTF128  $1, Y0, X1 \
-	VADDPD        X1, X0, X0 \
-	VPERMILPD     $1, X0, X1 \
-	VADDSD        X1, X0, X0
+// HSUM leaves the sum of z's eight lanes in x (its low lane), with y and x
+// naming the same register as z, and ty, tx a scratch one.
+#define HSUM(z, y, x, ty, tx) \
+	VEXTRACTF64X4 $1, z, ty \
+	VADDPD        ty, y, y  \
+	VEXTRACTF128  $1, y, tx \
+	VADDPD        tx, x, x  \
+	VPERMILPD     $1, x, tx \
+	VADDSD        tx, x, x
 
 // func houseLeftAVX512(x *float64, ldx, rows, cols int, v *float64, tau float64)
 //
@@ -224,23 +229,32 @@ dotwide:
 	JMP         dotwide
 
 dotnarrow:
+	CMPQ        R9, $8
+	JLT         dottail
+	VMOVUPD     (SI), Z4
+	VFMADD231PD (DI), Z4, Z0
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $8, R9
+	JMP         dotnarrow
+
+dottail:
+	VPXORQ      Z8, Z8, Z8
 	TESTQ       R9, R9
 	JE          dotreduce
 	SETMASK(R9)
 	VMOVUPD.Z   (SI), K1, Z4
 	VMOVUPD.Z   (DI), K1, Z5
-	VFMADD231PD Z5, Z4, Z0
-	ADDQ        $64, SI
-	ADDQ        $64, DI
-	SUBQ        CX, R9
-	JMP         dotnarrow
+	VFMADD231PD Z5, Z4, Z8
 
 dotreduce:
-	VADDPD        Z1, Z0, Z0
-	VADDPD        Z3, Z2, Z2
-	VADDPD        Z2, Z0, Z0
-	HSUMZ0
-	MOVSD         X0, ret+24(FP)
+	VADDPD  Z1, Z0, Z0
+	VADDPD  Z3, Z2, Z2
+	VADDPD  Z2, Z0, Z0
+	HSUM(Z0, Y0, X0, Y1, X1)
+	HSUM(Z8, Y8, X8, Y9, X9)
+	VADDSD  X8, X0, X0
+	VMOVSD  X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -322,25 +336,37 @@ dawide:
 	JMP         dawide
 
 danarrow:
+	CMPQ        R9, $8
+	JLT         datail
+	VMOVUPD     (SI), Z4
+	VFMADD231PD (R11), Z4, Z0
+	VMOVUPD     (DI), Z6
+	VFMADD231PD Z4, Z31, Z6
+	VMOVUPD     Z6, (DI)
+	ADDQ        $64, SI
+	ADDQ        $64, R11
+	ADDQ        $64, DI
+	SUBQ        $8, R9
+	JMP         danarrow
+
+datail:
+	VPXORQ      Z8, Z8, Z8
 	TESTQ       R9, R9
 	JE          dareduce
 	SETMASK(R9)
 	VMOVUPD.Z   (SI), K1, Z4
 	VMOVUPD.Z   (R11), K1, Z5
-	VFMADD231PD Z5, Z4, Z0
+	VFMADD231PD Z5, Z4, Z8
 	VMOVUPD.Z   (DI), K1, Z6
 	VFMADD231PD Z4, Z31, Z6
 	VMOVUPD     Z6, K1, (DI)
-	ADDQ        $64, SI
-	ADDQ        $64, R11
-	ADDQ        $64, DI
-	SUBQ        CX, R9
-	JMP         danarrow
 
 dareduce:
-	VADDPD        Z1, Z0, Z0
-	HSUMZ0
-	MOVSD         X0, ret+40(FP)
+	VADDPD  Z1, Z0, Z0
+	HSUM(Z0, Y0, X0, Y1, X1)
+	HSUM(Z8, Y8, X8, Y9, X9)
+	VADDSD  X8, X0, X0
+	VMOVSD  X0, ret+40(FP)
 	VZEROUPPER
 	RET
 
