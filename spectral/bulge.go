@@ -312,9 +312,14 @@ func (bg *bulge) applyQ2(w blas64.General, forward bool, workers int) {
 				r0 := s0 + 1 + k*b
 				rows := min(s1+k*b+b-1, n-1) - r0 + 1
 				for x0 := c0; x0 < c1; x0 += q2Strip {
+					// The copy's rows are padded to whole vectors of 8 with
+					// zeros, which the reflectors leave zero: the kernel
+					// then runs no masked partial chunks (see cpu.HouseLeft)
+					// for the same number of vector operations.
 					wc := min(x0+q2Strip, c1) - x0
+					ldb := (wc + 7) &^ 7
 					for i := 0; i < rows; i++ {
-						copy(buf[i*wc:(i+1)*wc], w.Data[(r0+i)*w.Stride+x0:])
+						copy(buf[i*ldb:i*ldb+wc], w.Data[(r0+i)*w.Stride+x0:])
 					}
 					for si := s0; si < s1; si++ {
 						s := si
@@ -326,10 +331,10 @@ func (bg *bulge) applyQ2(w blas64.General, forward bool, workers int) {
 							continue
 						}
 						v := bg.reflector(s, rs)
-						cpu.HouseLeft(buf[(rs-r0)*wc:], wc, len(v), wc, v, v[0], work)
+						cpu.HouseLeft(buf[(rs-r0)*ldb:], ldb, len(v), ldb, v, v[0], work)
 					}
 					for i := 0; i < rows; i++ {
-						copy(w.Data[(r0+i)*w.Stride+x0:(r0+i)*w.Stride+x0+wc], buf[i*wc:(i+1)*wc])
+						copy(w.Data[(r0+i)*w.Stride+x0:(r0+i)*w.Stride+x0+wc], buf[i*ldb:i*ldb+wc])
 					}
 				}
 			}

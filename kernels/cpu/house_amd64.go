@@ -61,7 +61,7 @@ func houseLeftAsm(x []float64, ldx, rows, cols int, v []float64, tau float64) bo
 	}
 	full, r := cols&^7, cols&7
 	split := false
-	for i := 0; i < rows && !split; i++ {
+	for i := 0; r != 0 && i < rows && !split; i++ {
 		split = tailCrossesPage(&x[i*ldx], cols)
 	}
 	if !split {
