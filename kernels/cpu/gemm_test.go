@@ -287,7 +287,7 @@ func TestSymmUpperAgainstCompensated(t *testing.T) {
 	withF64Paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(12, 12))
 		var g Gram
-		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, nr + 2}, {kc + 1, 5}, {symmTile - 3, 2 * nr}, {symmTile + 1, 7}, {2*symmTile + 13, 17}}
+		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, nr + 2}, {kc + 1, 5}, {symmTile - 3, 2 * nr}, {symmTile + 1, 7}, {2*symmTile + 13, 17}, {2*symmTile + 3*mr, 64}}
 		for si, sz := range sizes {
 			m, n := sz[0], sz[1]
 			ab := alphaBetas[si%len(alphaBetas)]
@@ -322,6 +322,36 @@ func TestSymmUpperAgainstCompensated(t *testing.T) {
 			}
 		}
 	})
+}
+
+// SymmUpper reads the tiles above the diagonal in place where their strips
+// are whole (on the AVX-512 path): the same products in the same order as
+// packed, so the same bits.
+func TestSymmUpperInPlaceMatchesPacked(t *testing.T) {
+	if !hasKernelInPlace() {
+		t.Skip("no in-place kernel on this CPU (or a purego build)")
+	}
+	rng := rand.New(rand.NewPCG(13, 13))
+	for _, sz := range [][2]int{{2*symmTile + 3*mr, 64}, {3 * symmTile, 33}, {symmTile + 5*mr, nr}} {
+		m, n := sz[0], sz[1]
+		a := newGeneral(rng, m, m, 3)
+		b := newGeneral(rng, m, n, 1)
+		c0 := newOut(rng, m, n, false)
+		run := func(inPlace bool) []float64 {
+			defer func(v bool) { symmInPlace = v }(symmInPlace)
+			symmInPlace = inPlace
+			c := append([]float64(nil), c0.v...)
+			var g Gram
+			g.SymmUpper(m, n, -1, a.v, a.ld, b.v, b.ld, 1, c, c0.ld, 2)
+			return c
+		}
+		packed, inPlace := run(false), run(true)
+		for i := range packed {
+			if math.Float64bits(packed[i]) != math.Float64bits(inPlace[i]) {
+				t.Fatalf("m=%d n=%d: c[%d] in place %v, packed %v", m, n, i, inPlace[i], packed[i])
+			}
+		}
+	}
 }
 
 // TestGemmDeterministic: the result does not depend on the number of
@@ -438,12 +468,20 @@ func BenchmarkSymmUpper(b *testing.B) {
 		y := make([]float64, m*64)
 		var g Gram
 		flops := 2 * float64(m) * float64(m) * 64
-		b.Run(fmt.Sprintf("m=%d/symm", m), func(b *testing.B) {
-			for range b.N {
-				g.SymmUpper(m, 64, 1, a.v, a.ld, v.v, v.ld, 0, y, 64, 0)
+		for _, inPlace := range []bool{true, false} {
+			name := "symm"
+			if !inPlace {
+				name = "symm-packed"
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(fmt.Sprintf("m=%d/%s", m, name), func(b *testing.B) {
+				defer func(v bool) { symmInPlace = v }(symmInPlace)
+				symmInPlace = inPlace
+				for range b.N {
+					g.SymmUpper(m, 64, 1, a.v, a.ld, v.v, v.ld, 0, y, 64, 0)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 		b.Run(fmt.Sprintf("m=%d/gemm", m), func(b *testing.B) {
 			for range b.N {
 				g.Gemm(false, false, m, 64, m, 1, a.v, a.ld, v.v, v.ld, 0, y, 64, 0)

@@ -14,6 +14,12 @@ func kernel(k int, a, b, c []float64, ldc int, pf []float64) { kernelGo(k, a, b,
 
 func rot(x, y []float64, c, s float64) { rotGo(x, y, c, s) }
 
+func kernelInPlace(k int, a []float64, lda int, byRows bool, b, c []float64, ldc int) {
+	panic("cpu: no in-place kernel in this build")
+}
+
+func hasKernelInPlace() bool { return false }
+
 func rotSweepStrips(z []float64, ld, lo, k0, k1 int, cs, sn []float64) int { return k0 }
 
 func kernelU8(kq int, a, b []uint32, p []int32, ldp int) { kernelU8Go(kq, a, b, p, ldp) }

@@ -53,6 +53,7 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 		}
 	}
 	nw := min(workers, len(tiles))
+	inPlace := hasKernelInPlace() && symmInPlace
 	for len(g.sym) < nw {
 		g.sym = append(g.sym, symmWork{})
 	}
@@ -82,6 +83,25 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 				}
 			}
 		}
+		// mulInPlace is mul with the left factor read from the tile x in
+		// place: S by rows, or Sᵀ (S by columns).
+		mulInPlace := func(x []float64, byRows bool, strips, k, jb, r0 int) {
+			kb := kBlock(k)
+			right := bp[jb*t*npad:]
+			for p0 := 0; p0 < k; p0 += kb {
+				kk := min(kb, k-p0)
+				for q := 0; q < sn; q++ {
+					bs := right[p0*npad+q*kk*nr : p0*npad+(q+1)*kk*nr]
+					for s := 0; s < strips; s++ {
+						xs := x[p0*lda+s*mr:]
+						if byRows {
+							xs = x[s*mr*lda+p0:]
+						}
+						kernelInPlace(kk, xs, lda, byRows, bs, acc[(r0+s*mr)*npad+q*nr:], npad)
+					}
+				}
+			}
+		}
 		for q := w; q < len(tiles); q += nw {
 			ib, jb := tiles[q][0], tiles[q][1]
 			i0, j0 := ib*t, jb*t
@@ -91,6 +111,11 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 			if ib == jb {
 				packFactor(pack, mr, ki, kBlock(ki), ki, []piece{{x: x, ld: lda, k: ki, symUpper: true}}, 0, si)
 				mul(si, ki, ib, i0)
+				continue
+			}
+			if inPlace && ki%mr == 0 && kj%mr == 0 {
+				mulInPlace(x, true, si, kj, jb, i0)
+				mulInPlace(x, false, sj, ki, ib, j0)
 				continue
 			}
 			// c[I] += S·b[J]: S's rows are the strips, K runs along them.
@@ -113,6 +138,11 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 		}
 	}
 }
+
+// symmInPlace lets SymmUpper read whole-strip tiles above the diagonal in
+// place (kernelInPlace) instead of packing them twice; tests clear it to
+// compare the two.
+var symmInPlace = true
 
 // symmTile is the order of SymmUpper's tiles of a: two packings of one
 // (512 KB each) and the worker's rows of c stay in a 2 MB L2.
