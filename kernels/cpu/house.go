@@ -43,10 +43,18 @@ func HouseRight(x []float64, ldx, rows, cols int, v []float64, tau float64) {
 	}
 	_ = x[(rows-1)*ldx+cols-1]
 	_ = v[cols-1]
+	if houseRightAsm(x, ldx, rows, cols, v, tau) {
+		return
+	}
+	houseRightRows(x, ldx, rows, cols, v, tau)
+}
+
+// houseRightRows is HouseRight a row at a time through dot and axpy.
+func houseRightRows(x []float64, ldx, rows, cols int, v []float64, tau float64) {
 	for i := 0; i < rows; i++ {
 		row := x[i*ldx : i*ldx+cols]
 		s := row[0] + dot(row[1:], v[1:cols])
-		row[0] -= tau * s
+		row[0] -= float64(tau * s) // not fused: the assembly's bits
 		axpy(-tau*s, v[1:cols], row[1:])
 	}
 }
@@ -80,11 +88,21 @@ func HouseSym(c []float64, ldc, n int, v []float64, tau float64, work []float64)
 	copy(u, v[:n])
 	u[0] = 1
 	clear(y)
+	if houseSymAsm(c, ldc, n, u, y, tau) {
+		return
+	}
+	houseSymLoops(c, ldc, n, u, y, tau)
+}
+
+// houseSymLoops is HouseSym after its set-up, through the vector loops.
+func houseSymLoops(c []float64, ldc, n int, u, y []float64, tau float64) {
 	// y = c·u from the upper triangle, one row at a time: the row's part
 	// right of the diagonal gives a dot for y_i and an update for y_{i+1:}.
+	// (The float64 conversion keeps a compiler from fusing the product
+	// into an FMA, so these loops give the assembly's bits.)
 	for i := 0; i < n; i++ {
 		row := c[i*ldc+i : i*ldc+n]
-		y[i] += row[0]*u[i] + dotAxpy(row[1:], u[i+1:], y[i+1:], u[i])
+		y[i] += float64(row[0]*u[i]) + dotAxpy(row[1:], u[i+1:], y[i+1:], u[i])
 	}
 	alpha := -0.5 * tau * dot(y, u)
 	axpy(alpha, u, y)

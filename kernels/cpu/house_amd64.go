@@ -16,6 +16,12 @@ var houseAVX512 = cpuid.CPU.Supports(cpuid.AVX512F)
 func houseLeftAVX512(x *float64, ldx, rows, cols int, v *float64, tau float64)
 
 //go:noescape
+func houseRightAVX512(x *float64, ldx, rows, cols int, v *float64, tau float64)
+
+//go:noescape
+func houseSymAVX512(c *float64, ldc, n int, u, y *float64, tau float64)
+
+//go:noescape
 func dotAVX512(n int, x, y *float64) float64
 
 //go:noescape
@@ -28,16 +34,23 @@ func dotAxpyAVX512(n int, x, u, y *float64, a float64) float64
 func axpy2AVX512(n int, x, y *float64, a1 float64, u *float64, a2 float64)
 
 // The AVX-512 loops read and write the last partial chunk of 8 values
-// through a mask, so its masked-off lanes address memory past the slice.
-// The hardware suppresses faults there, but where those lanes fall on a page
-// the process has never touched (the rest of a fresh heap span after a
-// small buffer, say), every such access is a microcode assist of about a
-// microsecond: the bulge chase at n = 12,288 took 15 s instead of 3.5 s
-// whenever its 1 KB work buffer happened to end at a page boundary. So a
-// partial chunk whose 64-byte window would cross a page runs on copies in
-// an 8-value buffer on the stack instead. That is rare (7 of every 512
-// positions), and exact: the lanes hold the same values and the loops sum
-// the partial chunk apart from the rest.
+// through a mask, so its masked-off lanes address up to 56 bytes past a
+// slice (or a row of a block). The hardware suppresses faults there and
+// changes nothing, but where those lanes fall on a page the process has
+// never touched (the rest of a fresh heap span after a small buffer, say),
+// every such access is a microcode assist of about a microsecond: the
+// bulge chase at n = 12,288 took 15 s instead of 3.5 s whenever its 1 KB
+// work buffer happened to end at a page boundary. Hence:
+//   - the rows of the blocks the House kernels work on (and v) should lie
+//     inside memory the caller has written, as the bulge chase's band and
+//     reflectors do: only speed depends on it, never a result;
+//   - HouseSym's work buffer should come from HouseSymWork, which keeps it
+//     within one page; another one takes the loops below, and
+//   - the vector loops themselves (dot, axpy, dotAxpy, axpy2) run a partial
+//     chunk whose 64-byte window would cross a page on copies in an
+//     8-value buffer on the stack. That is rare (7 of every 512 positions)
+//     and exact: the lanes hold the same values and the loops sum the
+//     partial chunk apart from the rest.
 const pageSize = 4096
 
 // tailCrossesPage reports whether the masked last chunk of n values from p
@@ -53,33 +66,35 @@ func tailCrossesPage(p *float64, n int) bool {
 // The callers have checked the bounds (rows×cols within x, rows within v;
 // equal lengths below).
 
-// houseLeftAsm's columns are independent, so a partial chunk that would
-// cross a page is done on a copy with rows of 8.
 func houseLeftAsm(x []float64, ldx, rows, cols int, v []float64, tau float64) bool {
 	if !houseAVX512 {
 		return false
 	}
-	full, r := cols&^7, cols&7
-	split := false
-	for i := 0; r != 0 && i < rows && !split; i++ {
-		split = tailCrossesPage(&x[i*ldx], cols)
+	houseLeftAVX512(&x[0], ldx, rows, cols, &v[0], tau)
+	return true
+}
+
+func houseRightAsm(x []float64, ldx, rows, cols int, v []float64, tau float64) bool {
+	if !houseAVX512 {
+		return false
 	}
-	if !split {
-		houseLeftAVX512(&x[0], ldx, rows, cols, &v[0], tau)
-		return true
+	houseRightAVX512(&x[0], ldx, rows, cols, &v[0], tau)
+	return true
+}
+
+// houseSymAsm runs HouseSym's loops in one call when u and y (adjacent,
+// y after u) lie on one page with room after them, as HouseSymWork
+// places them; otherwise the loops through dotAxpy, dot, axpy and axpy2
+// guard each partial chunk of the work buffer, for the same bits.
+func houseSymAsm(c []float64, ldc, n int, u, y []float64, tau float64) bool {
+	if !houseAVX512 {
+		return false
 	}
-	if full > 0 {
-		houseLeftAVX512(&x[0], ldx, rows, full, &v[0], tau)
+	w0 := uintptr(unsafe.Pointer(&u[0]))
+	if &u[:n+1][n] != &y[0] || w0/pageSize != (w0+uintptr(16*n)+55)/pageSize {
+		return false
 	}
-	t := make([]float64, 8*rows)
-	clear(t) // fresh memory may be untouched; the masked lanes read it
-	for i := range rows {
-		copy(t[8*i:8*i+r], x[i*ldx+full:])
-	}
-	houseLeftAVX512(&t[0], 8, rows, r, &v[0], tau)
-	for i := range rows {
-		copy(x[i*ldx+full:i*ldx+cols], t[8*i:])
-	}
+	houseSymAVX512(&c[0], ldc, n, &u[0], &y[0], tau)
 	return true
 }
 

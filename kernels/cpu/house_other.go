@@ -7,6 +7,10 @@ var houseAVX512 = false
 
 func houseLeftAsm(x []float64, ldx, rows, cols int, v []float64, tau float64) bool { return false }
 
+func houseRightAsm(x []float64, ldx, rows, cols int, v []float64, tau float64) bool { return false }
+
+func houseSymAsm(c []float64, ldc, n int, u, y []float64, tau float64) bool { return false }
+
 func dot(x, y []float64) float64 { return dotGo(x, y) }
 
 func axpy(a float64, x, y []float64) { axpyGo(a, x, y) }

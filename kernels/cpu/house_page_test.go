@@ -109,9 +109,9 @@ func same(t *testing.T, what string, n, which int, got, want []float64) {
 	}
 }
 
-// HouseLeft on a block whose last row ends at the page, and HouseSym with
-// its work buffer there (the bulge chase's case), match the same calls
-// elsewhere bit for bit.
+// HouseLeft on a block whose last row ends at the page (slow there, but
+// right), and HouseSym with its work buffer there (the bulge chase's case,
+// through the guarded loops), match the same calls elsewhere bit for bit.
 func TestHouseKernelsAtPageEnd(t *testing.T) {
 	if !houseAVX512 {
 		t.Skip("no AVX-512 loops on this CPU")
@@ -175,5 +175,74 @@ func BenchmarkHouseSymPageEnd(b *testing.B) {
 				HouseSym(c, ldc, n, v, tau, bc.work)
 			}
 		})
+	}
+}
+
+// HouseRight's rows in one call give, bit for bit, what they give one by
+// one through dot and axpy (the way taken when a row's partial chunk would
+// cross a page).
+func TestHouseRightOneCallMatchesRows(t *testing.T) {
+	if !houseAVX512 {
+		t.Skip("no AVX-512 loops on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, rows := range []int{1, 2, 7, 63, 64} {
+		for _, cols := range []int{1, 2, 8, 9, 33, 63, 64, 65, 100} {
+			ldx := cols + 3
+			x := make([]float64, (rows-1)*ldx+cols)
+			for i := range x {
+				x[i] = rng.NormFloat64()
+			}
+			v := make([]float64, cols)
+			for i := range v {
+				v[i] = rng.NormFloat64() / math.Sqrt(float64(cols))
+			}
+			tau := 2 / (1 + dotGo(v[1:], v[1:]))
+			one := append([]float64(nil), x...)
+			houseRightAVX512(&one[0], ldx, rows, cols, &v[0], tau)
+			houseRightRows(x, ldx, rows, cols, v, tau)
+			for i := range x {
+				if math.Float64bits(x[i]) != math.Float64bits(one[i]) {
+					t.Fatalf("rows=%d cols=%d: [%d] one call %v, row by row %v", rows, cols, i, one[i], x[i])
+				}
+			}
+		}
+	}
+}
+
+// HouseSym's loops in one call give, bit for bit, what the loops through
+// dotAxpy, dot, axpy and axpy2 give (the way taken near a page boundary).
+func TestHouseSymOneCallMatchesLoops(t *testing.T) {
+	if !houseAVX512 {
+		t.Skip("no AVX-512 loops on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{1, 2, 3, 7, 8, 9, 16, 17, 33, 63, 64, 65, 100} {
+		ldc := n + 5
+		c := make([]float64, (n-1)*ldc+n)
+		for i := range c {
+			c[i] = rng.NormFloat64()
+		}
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64() / math.Sqrt(float64(n))
+		}
+		tau := 2 / (1 + dotGo(v[1:], v[1:]))
+		setup := func() (u, y []float64) {
+			w := make([]float64, 2*n)
+			copy(w, v)
+			w[0] = 1
+			return w[:n], w[n:]
+		}
+		one := append([]float64(nil), c...)
+		u1, y1 := setup()
+		houseSymAVX512(&one[0], ldc, n, &u1[0], &y1[0], tau)
+		u2, y2 := setup()
+		houseSymLoops(c, ldc, n, u2, y2, tau)
+		for i := range c {
+			if math.Float64bits(c[i]) != math.Float64bits(one[i]) {
+				t.Fatalf("n=%d: c[%d] one call %v, loops %v", n, i, one[i], c[i])
+			}
+		}
 	}
 }
