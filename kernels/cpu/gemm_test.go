@@ -232,11 +232,17 @@ func TestSyrkSyr2kAgainstCompensated(t *testing.T) {
 	withF64Paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 9))
 		var g Gram
-		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, kc + 1}, {tileM + 1, 5}, {tileN - 1, 2*kc + 1}, {40, 0}}
+		sizes := [][2]int{{1, 1}, {mr + 1, 3}, {nr - 1, kc + 1}, {tileM + 1, 5}, {tileN - 1, 2*kc + 1}, {40, 0},
+			// the band reduction's updates c − L·R (2k = kc), across the
+			// diagonal and the tile edges.
+			{tileM + 13, kc / 2}, {2*tileN + 3, 2*mr + 1}}
 		for si, sz := range sizes {
 			n, k := sz[0], sz[1]
 			for _, trans := range []bool{false, true} {
 				ab := alphaBetas[(2*si+boolInt(trans))%len(alphaBetas)]
+				if si >= 6 { // c − … and c + …
+					ab = alphaBetas[1+3*boolInt(trans)]
+				}
 				r, cc := n, k
 				if trans {
 					r, cc = k, n
