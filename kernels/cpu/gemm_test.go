@@ -467,6 +467,23 @@ func BenchmarkGemm(b *testing.B) {
 // BenchmarkSymmUpper times Y = A·V for the band reduction's shape (V a
 // panel of 64 columns) against a GEMM with the same A stored in full, all
 // cores.
+// BenchmarkSyr2k is the band reduction's trailing update c −= x·yᵀ + y·xᵀ
+// with panels of 64 columns.
+func BenchmarkSyr2k(b *testing.B) {
+	for _, m := range []int{2048, 4096} {
+		rng := rand.New(rand.NewPCG(14, 14))
+		c, x, y := newGeneral(rng, m, m, 0), newGeneral(rng, m, 64, 0), newGeneral(rng, m, 64, 0)
+		var g Gram
+		flops := 2 * float64(m) * float64(m) * 64
+		b.Run(fmt.Sprintf("m=%d", m), func(b *testing.B) {
+			for range b.N {
+				g.Syr2k(false, m, 64, -1, x.v, x.ld, y.v, y.ld, 1, c.v, c.ld, 0)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
 func BenchmarkSymmUpper(b *testing.B) {
 	for _, m := range []int{2048, 4096} {
 		rng := rand.New(rand.NewPCG(13, 13))
