@@ -360,6 +360,32 @@ func TestSymmUpperInPlaceMatchesPacked(t *testing.T) {
 	}
 }
 
+// A·Bᵀ with few entries over a long K goes by dot products (gemmDots):
+// every alpha and beta, against the compensated sums.
+func TestGemmDots(t *testing.T) {
+	withHousePaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(16, 16))
+		for _, sh := range [][3]int{{1, 1, dotsMinK}, {5, 7, 3*kc + 5}, {32, 32, 4*kc + 3}, {3, 300, dotsMinK + 1}} {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, ab := range alphaBetas {
+				a, b := newGeneral(rng, m, k, 2), newGeneral(rng, n, k, 5)
+				if ab.alpha == 0 {
+					a, b = poison(a), poison(b)
+				}
+				c0 := newOut(rng, m, n, ab.nanC)
+				c := c0
+				c.v = append([]float64(nil), c0.v...)
+				var g Gram
+				g.Gemm(false, true, m, n, k, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, 2)
+				check(t, fmt.Sprintf("%dx%dx%d alpha=%g beta=%g", m, n, k, ab.alpha, ab.beta), c, c0, k, ab.alpha, ab.beta,
+					func(i, j, p int) float64 { return a.at(i, p) },
+					func(i, j, p int) float64 { return b.at(j, p) },
+					func(i, j int) bool { return true })
+			}
+		}
+	})
+}
+
 // TestGemmDeterministic: the result does not depend on the number of
 // workers, and the AVX2 and AVX-512 kernels, which sum in the same order
 // with the same FMAs, agree to the last bit.
