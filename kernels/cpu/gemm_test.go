@@ -206,24 +206,35 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// TestGemmAlphaBeta: every alpha and beta, on a packed product and on the
+// shapes of A·Bᵀ that go by dot products (gemmDots).
 func TestGemmAlphaBeta(t *testing.T) {
 	withF64Paths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(8, 8))
-		m, n, k := 17, 30, 40
-		for _, ab := range alphaBetas {
-			a, b := newGeneral(rng, m, k, 1), newGeneral(rng, k, n, 1)
-			if ab.alpha == 0 {
-				a, b = poison(a), poison(b)
+		for _, sh := range []struct {
+			m, n, k int
+			tB      bool
+		}{{17, 30, 40, false}, {1, 1, dotsMinK, true}, {5, 7, 3*kc + 5, true}, {32, 32, 4*kc + 3, true}, {3, 300, dotsMinK + 1, true}} {
+			m, n, k := sh.m, sh.n, sh.k
+			for _, ab := range alphaBetas {
+				a, b := newGeneral(rng, m, k, 1), newGeneral(rng, k, n, 1)
+				if sh.tB {
+					b = newGeneral(rng, n, k, 1)
+				}
+				if ab.alpha == 0 {
+					a, b = poison(a), poison(b)
+				}
+				c0 := newOut(rng, m, n, ab.nanC)
+				c := c0
+				c.v = append([]float64(nil), c0.v...)
+				var g Gram
+				g.Gemm(false, sh.tB, m, n, k, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, 2)
+				opB := b.op(sh.tB)
+				check(t, fmt.Sprintf("%dx%dx%d tB=%v alpha=%g beta=%g", m, n, k, sh.tB, ab.alpha, ab.beta), c, c0, k, ab.alpha, ab.beta,
+					func(i, j, p int) float64 { return a.at(i, p) },
+					func(i, j, p int) float64 { return opB(p, j) },
+					func(i, j int) bool { return true })
 			}
-			c0 := newOut(rng, m, n, ab.nanC)
-			c := c0
-			c.v = append([]float64(nil), c0.v...)
-			var g Gram
-			g.Gemm(false, false, m, n, k, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, 1)
-			check(t, fmt.Sprintf("alpha=%g beta=%g", ab.alpha, ab.beta), c, c0, k, ab.alpha, ab.beta,
-				func(i, j, p int) float64 { return a.at(i, p) },
-				func(i, j, p int) float64 { return b.at(p, j) },
-				func(i, j int) bool { return true })
 		}
 	})
 }
@@ -358,32 +369,6 @@ func TestSymmUpperInPlaceMatchesPacked(t *testing.T) {
 			}
 		}
 	}
-}
-
-// A·Bᵀ with few entries over a long K goes by dot products (gemmDots):
-// every alpha and beta, against the compensated sums.
-func TestGemmDots(t *testing.T) {
-	withHousePaths(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(16, 16))
-		for _, sh := range [][3]int{{1, 1, dotsMinK}, {5, 7, 3*kc + 5}, {32, 32, 4*kc + 3}, {3, 300, dotsMinK + 1}} {
-			m, n, k := sh[0], sh[1], sh[2]
-			for _, ab := range alphaBetas {
-				a, b := newGeneral(rng, m, k, 2), newGeneral(rng, n, k, 5)
-				if ab.alpha == 0 {
-					a, b = poison(a), poison(b)
-				}
-				c0 := newOut(rng, m, n, ab.nanC)
-				c := c0
-				c.v = append([]float64(nil), c0.v...)
-				var g Gram
-				g.Gemm(false, true, m, n, k, ab.alpha, a.v, a.ld, b.v, b.ld, ab.beta, c.v, c.ld, 2)
-				check(t, fmt.Sprintf("%dx%dx%d alpha=%g beta=%g", m, n, k, ab.alpha, ab.beta), c, c0, k, ab.alpha, ab.beta,
-					func(i, j, p int) float64 { return a.at(i, p) },
-					func(i, j, p int) float64 { return b.at(j, p) },
-					func(i, j int) bool { return true })
-			}
-		}
-	})
 }
 
 // TestGemmDeterministic: the result does not depend on the number of
