@@ -53,7 +53,7 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 		}
 	}
 	nw := min(workers, len(tiles))
-	inPlace := hasKernelInPlace() && symmInPlace
+	readInPlace := hasKernelInPlace() && symmInPlace
 	for len(g.sym) < nw {
 		g.sym = append(g.sym, symmWork{})
 	}
@@ -67,9 +67,10 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 		}
 		acc, pack := sw.acc[:mpad*npad], sw.pack[:t*t]
 		clear(acc)
-		// mul adds the product of the packed left factor (strips of mr
-		// rows, K = k) and b's packed tile jb into acc's rows from r0.
-		mul := func(strips, k, jb, r0 int) {
+		// mul adds the product of a left factor (strips of mr rows, K = k)
+		// and b's packed tile jb into acc's rows from r0; left gives strip
+		// s of the K-block from p0 (kk steps) to the kernel with bs and c.
+		mul := func(strips, k, jb, r0 int, left func(p0, kk, s int, bs, c []float64)) {
 			kb := kBlock(k)
 			right := bp[jb*t*npad:]
 			for p0 := 0; p0 < k; p0 += kb {
@@ -77,29 +78,25 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 				for q := 0; q < sn; q++ {
 					bs := right[p0*npad+q*kk*nr : p0*npad+(q+1)*kk*nr]
 					for s := 0; s < strips; s++ {
-						as := pack[p0*strips*mr+s*kk*mr : p0*strips*mr+(s+1)*kk*mr]
-						kernel(kk, as, bs, acc[(r0+s*mr)*npad+q*nr:], npad, nil)
+						left(p0, kk, s, bs, acc[(r0+s*mr)*npad+q*nr:])
 					}
 				}
 			}
 		}
-		// mulInPlace is mul with the left factor read from the tile x in
-		// place: S by rows, or Sᵀ (S by columns).
-		mulInPlace := func(x []float64, byRows bool, strips, k, jb, r0 int) {
-			kb := kBlock(k)
-			right := bp[jb*t*npad:]
-			for p0 := 0; p0 < k; p0 += kb {
-				kk := min(kb, k-p0)
-				for q := 0; q < sn; q++ {
-					bs := right[p0*npad+q*kk*nr : p0*npad+(q+1)*kk*nr]
-					for s := 0; s < strips; s++ {
-						xs := x[p0*lda+s*mr:]
-						if byRows {
-							xs = x[s*mr*lda+p0:]
-						}
-						kernelInPlace(kk, xs, lda, byRows, bs, acc[(r0+s*mr)*npad+q*nr:], npad)
-					}
+		// packed is the left factor packed in pack; inPlace reads it from
+		// the tile x where it lies: S by rows, or Sᵀ (S by columns).
+		packed := func(strips int) func(p0, kk, s int, bs, c []float64) {
+			return func(p0, kk, s int, bs, c []float64) {
+				kernel(kk, pack[p0*strips*mr+s*kk*mr:p0*strips*mr+(s+1)*kk*mr], bs, c, npad, nil)
+			}
+		}
+		inPlace := func(x []float64, byRows bool) func(p0, kk, s int, bs, c []float64) {
+			return func(p0, kk, s int, bs, c []float64) {
+				xs := x[p0*lda+s*mr:]
+				if byRows {
+					xs = x[s*mr*lda+p0:]
 				}
+				kernelInPlace(kk, xs, lda, byRows, bs, c, npad)
 			}
 		}
 		for q := w; q < len(tiles); q += nw {
@@ -110,20 +107,20 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 			x := a[i0*lda+j0:]
 			if ib == jb {
 				packFactor(pack, mr, ki, kBlock(ki), ki, []piece{{x: x, ld: lda, k: ki, symUpper: true}}, 0, si)
-				mul(si, ki, ib, i0)
+				mul(si, ki, ib, i0, packed(si))
 				continue
 			}
-			if inPlace && ki%mr == 0 && kj%mr == 0 {
-				mulInPlace(x, true, si, kj, jb, i0)
-				mulInPlace(x, false, sj, ki, ib, j0)
+			if readInPlace && ki%mr == 0 && kj%mr == 0 {
+				mul(si, kj, jb, i0, inPlace(x, true))
+				mul(sj, ki, ib, j0, inPlace(x, false))
 				continue
 			}
 			// c[I] += S·b[J]: S's rows are the strips, K runs along them.
 			packFactor(pack, mr, kj, kBlock(kj), ki, []piece{{x: x, ld: lda, byRows: true, k: kj}}, 0, si)
-			mul(si, kj, jb, i0)
+			mul(si, kj, jb, i0, packed(si))
 			// c[J] += Sᵀ·b[I]: S's columns are the strips, K runs down them.
 			packFactor(pack, mr, ki, kBlock(ki), kj, []piece{{x: x, ld: lda, k: ki}}, 0, sj)
-			mul(sj, ki, ib, j0)
+			mul(sj, ki, ib, j0, packed(sj))
 		}
 	})
 	for i := 0; i < m; i++ {
