@@ -7,6 +7,9 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack"
 	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+
+	"github.com/reconalign/reconalign/backend"
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 // Stage 1: dense → band of half-bandwidth b.
@@ -70,6 +73,13 @@ type band struct {
 // band. When carry has rows, it is overwritten with Q1ᵀ·carry. When keep is
 // set, the reflectors are kept for the back-transform (band.t and a's lower
 // triangle); otherwise the rest of a is left as scratch.
+//
+// The panels look ahead: once panel p's W is known, the b rows of A22 that
+// make panel p+1 are updated first, and panel p+1 is factored on a
+// goroutine of its own (with the pure-Go kernels, one worker) while the
+// rank-2b update of the rest of A22 runs on the Gemmer. A panel is a chain
+// of small products that keeps about one core busy; alone it left the
+// other idle for a sixth of stage 1.
 func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep bool) (*band, error) {
 	n := a.Rows
 	s := a.Stride
@@ -78,15 +88,10 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 		return out, nil
 	}
 	mMax := n - b
-	tau := make([]float64, b)
-	work := make([]float64, b)
-	tf := make([]float64, b*b)
-	vbuf := make([]float64, b*mMax)
-	xbuf := make([]float64, 2*b*b) // the panel's scratch, then W's
-	// [V W] and [W V], m × 2nr each, and Y = A22·V.
-	vw := make([]float64, mMax*2*b)
-	wv := make([]float64, mMax*2*b)
-	y := make([]float64, mMax*b)
+	// Two sets of panel buffers: panel p's, read by the main loop, and
+	// panel p+1's, written by the look-ahead.
+	cur, next := newPanelBufs(b, mMax), newPanelBufs(b, mMax)
+	ahead := &goGemmer{workers: 1}
 	carried := carry.Rows > 0 && carry.Cols > 0
 	var sr []float64
 	if carried {
@@ -95,46 +100,24 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 	if keep {
 		out.t = make([]float64, ((n-2)/b+1)*b*b)
 	}
+	if err := cur.factor(g, a.Data[b:], s, n-b, b); err != nil {
+		return nil, err
+	}
 	for p, k := 0, 0; k+b < n-1; p, k = p+1, k+b {
 		m := n - k - b
 		nr := min(b, m)
-		panel := a.Data[k*s+k+b:]
-		pf := panelLQ{g: g, p: panel, s: s, m: m, tau: tau, t: tf, ldt: b, v: vbuf[:nr*m], x: xbuf, work: work}
-		if err := pf.run(b); err != nil {
-			return nil, err
-		}
 		ld := 2 * nr
-		vwm := blas64.General{Rows: m, Cols: 2 * nr, Stride: ld, Data: vw[:m*ld]}
-		wvm := blas64.General{Rows: m, Cols: 2 * nr, Stride: ld, Data: wv[:m*ld]}
+		vw := cur.vw
 		v := blas64.General{Rows: m, Cols: nr, Stride: ld, Data: vw[:m*ld]}
 		wm := blas64.General{Rows: m, Cols: nr, Stride: ld, Data: vw[nr : m*ld]}
-		// V out of the panel, the panel left as [L 0].
-		for i := 0; i < nr; i++ {
-			row := panel[i*s : i*s+m]
-			for j := 0; j < m; j++ {
-				switch {
-				case j < i:
-					vw[j*ld+i] = 0
-				case j == i:
-					vw[j*ld+i] = 1
-				default:
-					vw[j*ld+i] = row[j]
-					row[j] = 0
-				}
-			}
-		}
-		t := blas64.General{Rows: nr, Cols: nr, Stride: b, Data: tf}
+		t := blas64.General{Rows: nr, Cols: nr, Stride: b, Data: cur.t}
 		a22 := blas64.General{Rows: m, Cols: m, Stride: s, Data: a.Data[(k+b)*s+k+b:]}
-		ym := blas64.General{Rows: m, Cols: nr, Stride: nr, Data: y[:m*nr]}
-		if err := symmUpper(g, a22, v, ym); err != nil {
+		// W = X − ½·V·(Tᵀ·Vᵀ·X) with X = A22·(V·T).
+		if err := symmUpper(g, a22, cur.vtOf(m, nr), wm); err != nil {
 			return nil, err
 		}
-		// W = Y·T − ½·V·(Tᵀ·Vᵀ·Y·T).
-		if err := g.Gemm(blas.NoTrans, blas.NoTrans, 1, ym, t, 0, wm); err != nil {
-			return nil, err
-		}
-		z1 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: xbuf[:nr*nr]}
-		z2 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: xbuf[b*b : b*b+nr*nr]}
+		z1 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: cur.x[:nr*nr]}
+		z2 := blas64.General{Rows: nr, Cols: nr, Stride: nr, Data: cur.x[b*b : b*b+nr*nr]}
 		if err := g.Gemm(blas.Trans, blas.NoTrans, 1, v, wm, 0, z1); err != nil {
 			return nil, err
 		}
@@ -144,31 +127,138 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 		if err := g.Gemm(blas.NoTrans, blas.NoTrans, -0.5, v, z2, 1, wm); err != nil {
 			return nil, err
 		}
-		for j := 0; j < m; j++ {
-			copy(wv[j*ld:j*ld+nr], vw[j*ld+nr:j*ld+ld])
-			copy(wv[j*ld+nr:j*ld+ld], vw[j*ld:j*ld+nr])
+		// finish applies the panel's reflectors to the carried rows and keeps
+		// them, beside the update of A22 when the look-ahead runs.
+		finish := func(gm Gemmer) error {
+			if carried {
+				// carry[k+b:] ← Qᵀ·carry[k+b:] = (I − V·Tᵀ·Vᵀ)·carry[k+b:].
+				t0, c0 := time.Now(), processCPU()
+				c := blas64.General{Rows: m, Cols: carry.Cols, Stride: carry.Stride, Data: carry.Data[(k+b)*carry.Stride:]}
+				if err := applyBlockReflector(gm, v, t, c, true, sr); err != nil {
+					return err
+				}
+				out.carry.Seconds += time.Since(t0).Seconds()
+				out.carry.CPUSeconds += processCPU() - c0
+			}
+			if keep {
+				for j := 0; j < m; j++ {
+					copy(a.Data[(k+b+j)*s+k:(k+b+j)*s+k+nr], vw[j*ld:j*ld+nr])
+				}
+				copy(out.t[p*b*b:(p+1)*b*b], cur.t)
+			}
+			return nil
 		}
-		if err := syr2kUpper(g, a22, vwm, wvm); err != nil {
-			return nil, err
-		}
-		if carried {
-			// carry[k+b:] ← Qᵀ·carry[k+b:] = (I − V·Tᵀ·Vᵀ)·carry[k+b:].
-			t0, c0 := time.Now(), processCPU()
-			c := blas64.General{Rows: m, Cols: carry.Cols, Stride: carry.Stride, Data: carry.Data[(k+b)*carry.Stride:]}
-			if err := applyBlockReflector(g, v, t, c, true, sr); err != nil {
+		// A22 −= V·Wᵀ + W·Vᵀ. When there is a next panel, a goroutine
+		// updates its rows — the top b×b block of A22 (part of the band)
+		// and the b×(m−b) block right of it — factors it and finishes this
+		// panel, while the rest of A22 is updated here.
+		if k+2*b < n-1 {
+			done := make(chan error, 1)
+			go func() {
+				top := blas64.General{Rows: b, Cols: b, Stride: s, Data: a22.Data}
+				right := blas64.General{Rows: b, Cols: m - b, Stride: s, Data: a22.Data[b:]}
+				err := syr2kUpper(ahead, top, rowsOf(v, 0, b), rowsOf(wm, 0, b))
+				if err == nil {
+					err = ahead.Gemm(blas.NoTrans, blas.Trans, -1, rowsOf(v, 0, b), rowsOf(wm, b, m), 1, right)
+				}
+				if err == nil {
+					err = ahead.Gemm(blas.NoTrans, blas.Trans, -1, rowsOf(wm, 0, b), rowsOf(v, b, m), 1, right)
+				}
+				if err == nil {
+					err = next.factor(ahead, right.Data, s, m-b, b)
+				}
+				if err == nil {
+					err = finish(ahead)
+				}
+				done <- err
+			}()
+			rest := blas64.General{Rows: m - b, Cols: m - b, Stride: s, Data: a22.Data[b*s+b:]}
+			err := syr2kUpper(g, rest, rowsOf(v, b, m), rowsOf(wm, b, m))
+			if errAhead := <-done; err == nil {
+				err = errAhead
+			}
+			if err != nil {
 				return nil, err
 			}
-			out.carry.Seconds += time.Since(t0).Seconds()
-			out.carry.CPUSeconds += processCPU() - c0
-		}
-		if keep {
-			for j := 0; j < m; j++ {
-				copy(a.Data[(k+b+j)*s+k:(k+b+j)*s+k+nr], vw[j*ld:j*ld+nr])
+		} else {
+			if err := syr2kUpper(g, a22, v, wm); err != nil {
+				return nil, err
 			}
-			copy(out.t[p*b*b:(p+1)*b*b], tf)
+			if err := finish(g); err != nil {
+				return nil, err
+			}
 		}
+		cur, next = next, cur
 	}
 	return out, nil
+}
+
+// panelBufs are one panel's factors and scratch: its T (nr×nr, row stride
+// b), its reflectors V as the left half of vw (m×2nr, whose right half the
+// main loop fills with W), V·T, and panelLQ's scratch.
+type panelBufs struct {
+	b                int
+	tau, work, t     []float64
+	vrows, x, vw, vt []float64
+}
+
+func newPanelBufs(b, mMax int) *panelBufs {
+	return &panelBufs{
+		b: b, tau: make([]float64, b), work: make([]float64, b), t: make([]float64, b*b),
+		vrows: make([]float64, b*mMax), x: make([]float64, 2*b*b), vw: make([]float64, mMax*2*b),
+		vt: make([]float64, mMax*b),
+	}
+}
+
+// vtOf is V·T as the m×nr matrix factor left.
+func (pb *panelBufs) vtOf(m, nr int) blas64.General {
+	return blas64.General{Rows: m, Cols: nr, Stride: nr, Data: pb.vt[:m*nr]}
+}
+
+// factor factors the panel of b rows (row stride s) whose part right of
+// the band, m columns wide, starts at panel, and leaves it as [L 0] with
+// its reflectors in pb.vw, T in pb.t and V·T in pb.vt.
+func (pb *panelBufs) factor(g Gemmer, panel []float64, s, m, b int) error {
+	nr := min(b, m)
+	pf := panelLQ{g: g, p: panel, s: s, m: m, tau: pb.tau, t: pb.t, ldt: b, v: pb.vrows[:nr*m], x: pb.x, work: pb.work}
+	if err := pf.run(b); err != nil {
+		return err
+	}
+	ld := 2 * nr
+	vw := pb.vw
+	for i := 0; i < nr; i++ {
+		row := panel[i*s : i*s+m]
+		for j := 0; j < m; j++ {
+			switch {
+			case j < i:
+				vw[j*ld+i] = 0
+			case j == i:
+				vw[j*ld+i] = 1
+			default:
+				vw[j*ld+i] = row[j]
+				row[j] = 0
+			}
+		}
+	}
+	v := blas64.General{Rows: m, Cols: nr, Stride: ld, Data: vw[:m*ld]}
+	t := blas64.General{Rows: nr, Cols: nr, Stride: b, Data: pb.t}
+	return g.Gemm(blas.NoTrans, blas.NoTrans, 1, v, t, 0, pb.vtOf(m, nr))
+}
+
+// goGemmer is the Gemm of the pure-Go kernels with a fixed number of
+// workers, for work that runs beside the backend's own.
+type goGemmer struct {
+	g       cpu.Gram
+	workers int
+}
+
+func (c *goGemmer) Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, out blas64.General) error {
+	k := a.Cols
+	if tA != blas.NoTrans {
+		k = a.Rows
+	}
+	c.g.Gemm(tA != blas.NoTrans, tB != blas.NoTrans, out.Rows, out.Cols, k, alpha, a.Data, a.Stride, b.Data, b.Stride, beta, out.Data, out.Stride, c.workers)
+	return nil
 }
 
 // panelLQ factors a stage-1 panel, the nr×m block p (row stride s), as
@@ -402,17 +492,23 @@ func symmUpper(g Gemmer, a, v, y blas64.General) error {
 	return nil
 }
 
-// syr2kUpper subtracts l·rᵀ from the upper block columns of a (m×m), where
-// l = [V W] and r = [W V]: the symmetric rank-2nr update V·Wᵀ + W·Vᵀ,
-// written on and above the diagonal blocks only.
-func syr2kUpper(g Gemmer, a, l, r blas64.General) error {
+// syr2kUpper subtracts V·Wᵀ + W·Vᵀ (v and w m×k) from the symmetric m×m
+// a, on and above the diagonal: one call where g has Syr2k, else a GEMM of
+// inner size 2k per block column of a, [V W]·[W V]ᵀ, which writes the
+// lower triangle of the diagonal blocks too.
+func syr2kUpper(g Gemmer, a, v, w blas64.General) error {
 	if sy, ok := g.(syr2ker); ok {
-		k := l.Cols / 2
-		v := blas64.General{Rows: l.Rows, Cols: k, Stride: l.Stride, Data: l.Data}
-		w := blas64.General{Rows: l.Rows, Cols: k, Stride: l.Stride, Data: l.Data[k:]}
 		return sy.Syr2k(blas.NoTrans, -1, v, w, 1, a)
 	}
-	m, s := a.Rows, a.Stride
+	m, k, s := a.Rows, v.Cols, a.Stride
+	l := backend.NewGeneral(m, 2*k)
+	r := backend.NewGeneral(m, 2*k)
+	for j := 0; j < m; j++ {
+		copy(l.Data[j*2*k:], v.Data[j*v.Stride:j*v.Stride+k])
+		copy(l.Data[j*2*k+k:], w.Data[j*w.Stride:j*w.Stride+k])
+		copy(r.Data[j*2*k:], w.Data[j*w.Stride:j*w.Stride+k])
+		copy(r.Data[j*2*k+k:], v.Data[j*v.Stride:j*v.Stride+k])
+	}
 	nb := bandBlock(m)
 	for j0 := 0; j0 < m; j0 += nb {
 		j1 := min(j0+nb, m)

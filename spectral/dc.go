@@ -338,5 +338,8 @@ func (s *dcSolver) gemm(tA blas.Transpose, a, b, c blas64.General) error {
 	defer s.gemmMu.Unlock()
 	s.cores.acquire(s.cores.n)
 	defer s.cores.release(s.cores.n)
-	return s.g.Gemm(tA, blas.NoTrans, 1, a, b, 0, c)
+	err := s.g.Gemm(tA, blas.NoTrans, 1, a, b, 0, c)
+	// The secular equations and deflations around it run on goroutines.
+	yieldCores(s.g)
+	return err
 }

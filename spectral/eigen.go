@@ -102,6 +102,7 @@ func twoStageVectors(g Gemmer, a blas64.General, b, k, workers int) ([]float64, 
 	if err != nil {
 		return nil, blas64.General{}, err
 	}
+	yieldCores(g)
 	bg := newBulge(a, b)
 	bg.run(workers)
 	d, e := bg.tridiagonal()

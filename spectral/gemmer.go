@@ -23,9 +23,20 @@ type (
 	symmer interface {
 		SymmUpper(alpha float64, a, b blas64.General, beta float64, c blas64.General) error
 	}
+	// coreYielder stops a backend's own threads, which would otherwise
+	// spin beside the goroutines of the stages that follow (openblas).
+	coreYielder interface{ YieldCores() }
 	// syr2ker updates the upper triangle of the n×n c with
 	// alpha·(x·yᵀ + y·xᵀ) + beta·c for n×k x, y (tA = blas.NoTrans).
 	syr2ker interface {
 		Syr2k(tA blas.Transpose, alpha float64, x, y blas64.General, beta float64, c blas64.General) error
 	}
 )
+
+// yieldCores hands g's threads' cores to the goroutines that come next,
+// where g has threads of its own that keep them.
+func yieldCores(g Gemmer) {
+	if y, ok := g.(coreYielder); ok {
+		y.YieldCores()
+	}
+}

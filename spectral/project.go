@@ -43,7 +43,8 @@ type Result struct {
 	P      blas64.General // C×D: column j is M·u_j (u_j up to sign)
 	Route  string         // the route taken, e.g. "two-stage+ql"
 	// Stages are the route's stages in order with their wall and CPU
-	// times, for logs and benchmarks.
+	// times, for logs and benchmarks. A stage named "… (within X)" ran
+	// inside stage X, whose times include it.
 	Stages []Stage
 }
 
@@ -71,12 +72,11 @@ func (s *stopwatch) mark(name string) {
 	s.last, s.lastCPU = now, cpu
 }
 
-// split moves part of the last stage's time into a stage of its own (work
-// that ran interleaved with it).
-func (s *stopwatch) split(part Stage) {
-	last := &s.stages[len(s.stages)-1]
-	last.Seconds -= part.Seconds
-	last.CPUSeconds -= part.CPUSeconds
+// within lists part, work that ran inside the last stage (beside it on a
+// goroutine, or between its steps), as a stage of its own; the last
+// stage's time still includes it.
+func (s *stopwatch) within(part Stage) {
+	part.Name += " (within " + s.stages[len(s.stages)-1].Name + ")"
 	s.stages = append(s.stages, part)
 }
 
@@ -170,7 +170,8 @@ func projectTwoStage(g Gemmer, a, m blas64.General, b int, dc bool, workers int,
 		return nil, blas64.General{}, err
 	}
 	sw.mark("dense→band")
-	sw.split(Stage{Name: "Q1ᵀ·Mᵀ", Seconds: bd.carry.Seconds, CPUSeconds: bd.carry.CPUSeconds})
+	sw.within(Stage{Name: "Q1ᵀ·Mᵀ", Seconds: bd.carry.Seconds, CPUSeconds: bd.carry.CPUSeconds})
+	yieldCores(g)
 	bg := newBulge(a, b)
 	bg.run(workers)
 	d, e := bg.tridiagonal()

@@ -81,8 +81,10 @@ func TestTimeStages(t *testing.T) {
 	}
 }
 
+// timingGemmers are the primitives timed: the pure-Go backend's (with its
+// symmetric products) and, in an openblas build, the openblas backend.
 var timingGemmers = func() map[string]Gemmer {
-	return map[string]Gemmer{"gonum": newCPUGemmer(0)}
+	return map[string]Gemmer{"gonum": symCPUGemmer{newCPUGemmer(0)}}
 }
 
 var _ = blas64.General{}
