@@ -3,9 +3,15 @@
 package openblas
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/reconalign/reconalign/backend"
@@ -104,5 +110,80 @@ func TestGramBlocks(t *testing.T) {
 				t.Fatalf("G[%d,%d] = %v, want %v exactly", i, j, got, want)
 			}
 		}
+	}
+}
+
+// TestYieldCoresBesideCalls stops OpenBLAS's threads over and over while
+// other goroutines run threaded products on backends of their own: every
+// product must come out right (a stop under a running call could lose its
+// work or hang it), and the threads must start again for calls after a
+// stop.
+func TestYieldCoresBesideCalls(t *testing.T) {
+	const n = 192 // above OpenBLAS's threshold for threading a product
+	rng := rand.New(rand.NewPCG(7, 7))
+	a, b := backend.NewGeneral(n, n), backend.NewGeneral(n, n)
+	for i := range a.Data {
+		a.Data[i], b.Data[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	want := backend.NewGeneral(n, n)
+	for i := 0; i < n; i++ {
+		for k := 0; k < n; k++ {
+			for j := 0; j < n; j++ {
+				want.Data[i*n+j] += a.Data[i*n+k] * b.Data[k*n+j]
+			}
+		}
+	}
+	stop := make(chan struct{})
+	yielded := make(chan int)
+	go func() {
+		be, _ := New(backend.Options{})
+		count := 0
+		for {
+			select {
+			case <-stop:
+				yielded <- count
+				return
+			default:
+				be.(*Backend).YieldCores()
+				count++
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			be, _ := New(backend.Options{})
+			c := backend.NewGeneral(n, n)
+			for r := 0; r < 40; r++ {
+				if err := be.Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 0, c); err != nil {
+					errs <- err.Error()
+					return
+				}
+				for i, v := range c.Data {
+					if math.Abs(v-want.Data[i]) > 1e-10*float64(n) {
+						errs <- fmt.Sprintf("round %d: c[%d] = %g, want %g", r, i, v, want.Data[i])
+						return
+					}
+				}
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("threaded products beside YieldCores did not finish in 2 minutes")
+	}
+	close(stop)
+	if count := <-yielded; count == 0 {
+		t.Error("YieldCores never ran")
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

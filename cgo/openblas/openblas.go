@@ -9,6 +9,7 @@ int openblas_get_num_procs(void);
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
+int blas_thread_shutdown_(void);
 */
 import "C"
 
@@ -37,3 +38,10 @@ func Config() string { return C.GoString(C.openblas_get_config()) }
 // load time, e.g. "SkylakeX", or "Prescott" when it did not recognise the
 // CPU and fell back to its generic SSE3 kernels.
 func CoreName() string { return C.GoString(C.openblas_get_corename()) }
+
+// StopThreads ends OpenBLAS's worker threads; its next threaded call starts
+// them again (OpenBLAS's own fork handling does the same). Why: after each
+// call the workers spin, a core each, for about 2²⁸ cycles before they
+// sleep, and Go code that runs meanwhile gets that much less of the
+// machine. No OpenBLAS call may be running when it is called.
+func StopThreads() { C.blas_thread_shutdown_() }
