@@ -21,18 +21,19 @@ import (
 // diag(I, Q)ᵀ·A·diag(I, Q) leaves [L 0] in the panel and
 // A22 ← Qᵀ·A22·Q in the trailing m×m block. With X = A22·V·T and
 // W = X − ½·V·(Tᵀ·Vᵀ·X) that update is A22 − V·Wᵀ − W·Vᵀ (LAPACK's
-// dsytrd_sy2sb arithmetic). Both products with A22 are GEMMs on column
-// blocks of its upper triangle:
+// dsytrd_sy2sb arithmetic). The two products with A22 are the backend's
+// SymmUpper and Syr2k where it has them, else GEMMs on column blocks of
+// its upper triangle:
 //
-//	Y = A22·V:      block J contributes A22[0:j0, J]·V[J] to Y[0:j0] and
-//	                A22[0:j1, J]ᵀ·V[0:j1] to Y[J] (the diagonal block
-//	                symmetrised first from its upper triangle);
+//	X = A22·(V·T):  block J contributes A22[0:j0, J]·(VT)[J] to X[0:j0]
+//	                and A22[0:j1, J]ᵀ·(VT)[0:j1] to X[J] (the diagonal
+//	                block symmetrised first from its upper triangle);
 //	A22 −= VWᵀ+WVᵀ: block J takes [V W][0:j1]·[W V][J]ᵀ, one GEMM of inner
 //	                size 2·nr that writes the upper block column only,
 //
 // which do the (4/3)·n³ flops at the backend's GEMM speed while reading only
-// the upper triangle. The panel itself (b·n² flops over all panels) is
-// gonum's Dgelqf and Dlarft.
+// the upper triangle. The panel itself (b·n² flops over all panels) is a
+// recursive LQ whose leaves are gonum's Dgelq2 and Dlarft (panelLQ).
 
 // bandBlocks is the number of column blocks the trailing update of an m×m
 // block is cut into (blocks at least minBandBlock wide). Each block is two
