@@ -73,14 +73,16 @@ test: deps
 	@$(MAKE) --no-print-directory vet test-go test-beam fuzz-smoke bench-quick gpu-check-smoke
 
 # The race detector runs on the tests where goroutines meet: one Engine
-# shared by many (its backend pools), the read-ahead of a pass, and the
-# Monte Carlo workers; the rest would only make a 2-core CI slower.
+# shared by many (its backend pools), the read-ahead of a pass, the
+# Monte Carlo workers, and the band reduction's look-ahead; the rest would
+# only make a 2-core CI slower.
 RACE_TESTS := Shared|Fallback|Routing|Moments|Merge|MonteCarlo
 test-go:
 	CGO_ENABLED=0 $(GO) build ./...
 	GOARCH=arm64 $(GO) build ./...
 	$(GO) test $(TAGS) -count=1 ./...
 	$(GO) test $(TAGS) -race -count=1 -short -run '$(RACE_TESTS)' ./engine ./closedform
+	$(GO) test $(TAGS) -race -count=1 -run 'TestReduceToBand$$' ./spectral
 	$(GO) test -tags purego -count=1 ./kernels/cpu/ ./backend/gonum/
 
 # The Beam pipeline (its own module under beam/, so that the core never

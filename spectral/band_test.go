@@ -73,51 +73,56 @@ func identity(n int) blas64.General {
 // the back-transform of the kept reflectors; the carried block must come
 // out as Q1ᵀ·carry.
 func TestReduceToBand(t *testing.T) {
-	g := newCPUGemmer(2)
-	for _, b := range []int{1, 2, 5, 16, 33, 64} {
-		for _, n := range []int{1, 2, 3, b, b + 1, b + 2, 2*b + 3, 61, 130} {
-			t.Run(fmt.Sprintf("b=%d/n=%d", b, n), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(uint64(n), uint64(b)))
-				a, full := randomSymmetric(rng, n)
-				r := 3
-				carry := backend.NewGeneral(n, r)
-				for i := range carry.Data {
-					carry.Data[i] = rng.NormFloat64()
-				}
-				c0 := backend.Clone(carry)
-				bd, err := reduceToBand(g, a, b, carry, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				bnd := backend.NewGeneral(n, n)
-				for i := 0; i < n; i++ {
-					for j := i; j < n; j++ {
-						v := a.Data[i*n+j]
-						if j-i > b {
-							if v != 0 {
-								t.Fatalf("entry (%d, %d) outside the band is %g", i, j, v)
-							}
-							continue
-						}
-						bnd.Data[i*n+j], bnd.Data[j*n+i] = v, v
+	// Both paths of the trailing update: GEMMs by block column, and the
+	// symmetric products a backend may have (beside which the look-ahead
+	// goroutine runs; make test runs this under the race detector).
+	gemmers := map[string]Gemmer{"gemm": newCPUGemmer(2), "symmetric": symCPUGemmer{newCPUGemmer(2)}}
+	for gname, g := range gemmers {
+		for _, b := range []int{1, 2, 5, 16, 33, 64} {
+			for _, n := range []int{1, 2, 3, b, b + 1, b + 2, 2*b + 3, 61, 130} {
+				t.Run(fmt.Sprintf("%s/b=%d/n=%d", gname, b, n), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(n), uint64(b)))
+					a, full := randomSymmetric(rng, n)
+					r := 3
+					carry := backend.NewGeneral(n, r)
+					for i := range carry.Data {
+						carry.Data[i] = rng.NormFloat64()
 					}
-				}
-				q := identity(n)
-				if err := bd.backQ1(g, a, q); err != nil {
-					t.Fatal(err)
-				}
-				tol := 1e-13 * float64(n)
-				if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, q), identity(n)); d > tol {
-					t.Errorf("Q1ᵀQ1 − I: %.3g", d)
-				}
-				qbqt := mulT(g, blas.NoTrans, blas.Trans, mulT(g, blas.NoTrans, blas.NoTrans, q, bnd), q)
-				if d := maxAbsDiff(qbqt, full); d > tol*math.Sqrt(float64(n)) {
-					t.Errorf("Q1·B·Q1ᵀ − A: %.3g", d)
-				}
-				if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, c0), carry); d > tol {
-					t.Errorf("carried block − Q1ᵀ·carry: %.3g", d)
-				}
-			})
+					c0 := backend.Clone(carry)
+					bd, err := reduceToBand(g, a, b, carry, true)
+					if err != nil {
+						t.Fatal(err)
+					}
+					bnd := backend.NewGeneral(n, n)
+					for i := 0; i < n; i++ {
+						for j := i; j < n; j++ {
+							v := a.Data[i*n+j]
+							if j-i > b {
+								if v != 0 {
+									t.Fatalf("entry (%d, %d) outside the band is %g", i, j, v)
+								}
+								continue
+							}
+							bnd.Data[i*n+j], bnd.Data[j*n+i] = v, v
+						}
+					}
+					q := identity(n)
+					if err := bd.backQ1(g, a, q); err != nil {
+						t.Fatal(err)
+					}
+					tol := 1e-13 * float64(n)
+					if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, q), identity(n)); d > tol {
+						t.Errorf("Q1ᵀQ1 − I: %.3g", d)
+					}
+					qbqt := mulT(g, blas.NoTrans, blas.Trans, mulT(g, blas.NoTrans, blas.NoTrans, q, bnd), q)
+					if d := maxAbsDiff(qbqt, full); d > tol*math.Sqrt(float64(n)) {
+						t.Errorf("Q1·B·Q1ᵀ − A: %.3g", d)
+					}
+					if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, c0), carry); d > tol {
+						t.Errorf("carried block − Q1ᵀ·carry: %.3g", d)
+					}
+				})
+			}
 		}
 	}
 }
