@@ -13,10 +13,10 @@ type Gemmer interface {
 	Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) error
 }
 
-// A Gemmer may also have these symmetric primitives (the openblas backend
-// has both, the pure-Go one Syr2k); stage 1 then makes one call per panel
-// for each product where it would otherwise make a GEMM per block column.
-// Both read and write the upper triangle only.
+// A Gemmer may also have these symmetric primitives (both CPU backends
+// have both); stage 1 then makes one call per panel for each product where
+// it would otherwise make a GEMM per block column. Both read and write the
+// upper triangle only. And it may have coreYielder.
 type (
 	// symmer sets c = alpha·a·b + beta·c for the symmetric m×m a (upper
 	// triangle read) and m×n b, c.
