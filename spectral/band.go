@@ -101,7 +101,7 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 	if keep {
 		out.t = make([]float64, ((n-2)/b+1)*b*b)
 	}
-	if err := cur.factor(g, a.Data[b:], s, n-b, b); err != nil {
+	if err := cur.factor(g, a.Data[b:], s, n-b); err != nil {
 		return nil, err
 	}
 	for p, k := 0, 0; k+b < n-1; p, k = p+1, k+b {
@@ -166,7 +166,7 @@ func reduceToBand(g Gemmer, a blas64.General, b int, carry blas64.General, keep 
 					err = ahead.Gemm(blas.NoTrans, blas.Trans, -1, rowsOf(wm, 0, b), rowsOf(v, b, m), 1, right)
 				}
 				if err == nil {
-					err = next.factor(ahead, right.Data, s, m-b, b)
+					err = next.factor(ahead, right.Data, s, m-b)
 				}
 				if err == nil {
 					err = finish(ahead)
@@ -216,10 +216,11 @@ func (pb *panelBufs) vtOf(m, nr int) blas64.General {
 	return blas64.General{Rows: m, Cols: nr, Stride: nr, Data: pb.vt[:m*nr]}
 }
 
-// factor factors the panel of b rows (row stride s) whose part right of
+// factor factors the panel of pb.b rows (row stride s) whose part right of
 // the band, m columns wide, starts at panel, and leaves it as [L 0] with
 // its reflectors in pb.vw, T in pb.t and V·T in pb.vt.
-func (pb *panelBufs) factor(g Gemmer, panel []float64, s, m, b int) error {
+func (pb *panelBufs) factor(g Gemmer, panel []float64, s, m int) error {
+	b := pb.b
 	nr := min(b, m)
 	pf := panelLQ{g: g, p: panel, s: s, m: m, tau: pb.tau, t: pb.t, ldt: b, v: pb.vrows[:nr*m], x: pb.x, work: pb.work}
 	if err := pf.run(b); err != nil {
