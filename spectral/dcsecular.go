@@ -3,6 +3,8 @@ package spectral
 import (
 	"math"
 	"sync"
+
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 // secular is the K-term secular equation of one merge,
@@ -131,9 +133,10 @@ func (q *secular) root(j int) int {
 	base := delta[o]
 	way, prevW, evals := 0, 0.0, 0
 	for iter := 0; ; iter++ {
-		// Each side summed from its far end, small terms first.
-		psi, dpsi, ddpsi, epsi := poleSums(delta, z, base, tau, 0, sp+1, 1)
-		phi, dphi, ddphi, ephi := poleSums(delta, z, base, tau, k-1, sp, -1)
+		// Each side's sums; epsi and ephi are the sums of the running
+		// partial sums of psi and phi, each side taken from its far end.
+		psi, dpsi, ddpsi, epsi := cpu.SecularSums(delta[:sp+1], z[:sp+1], base, tau, float64(sp+1), -1)
+		phi, dphi, ddphi, ephi := cpu.SecularSums(delta[sp+1:], z[sp+1:], base, tau, 1, 1)
 		w := rhoinv + psi + phi
 		dw := dpsi + dphi
 		// Each side's terms share a sign, so |Σ partial sums| bounds the
@@ -205,29 +208,10 @@ func (q *secular) root(j int) int {
 	return max(evals, 1)
 }
 
-// poleSums returns, over i = from, from+step, … before end and with
-// d_i = (δ_i − base) − τ, the sums of z_i²/d_i, z_i²/d_i² and z_i²/d_i³,
-// and the sum of the running partial sums of the first.
-func poleSums(delta, z []float64, base, tau float64, from, end, step int) (s, ds, dds, partial float64) {
-	for i := from; i != end; i += step {
-		r := 1 / ((delta[i] - base) - tau)
-		t := z[i] * r
-		s += z[i] * t
-		ds += t * t
-		dds += t * t * r
-		partial += s
-	}
-	return s, ds, dds, partial
-}
-
 // f evaluates 1/ρ + Σ z_i²/((δ_i − δ_o) − τ).
 func (q *secular) f(o int, tau float64) float64 {
-	s := 1 / q.rho
-	base := q.delta[o]
-	for i, d := range q.delta {
-		s += q.z[i] * q.z[i] / ((d - base) - tau)
-	}
-	return s
+	s, _, _, _ := cpu.SecularSums(q.delta, q.z, q.delta[o], tau, 0, 0)
+	return 1/q.rho + s
 }
 
 // quadraticIn returns the root of c·η² − a·η + b = 0 strictly inside (lo, hi)
@@ -293,14 +277,7 @@ func (q *secular) lowner(c *cores) []float64 {
 // vector writes into v the unit eigenvector of root j, v_p = ẑ_p/(δ_p − λ_j),
 // where delta and zh list the poles and ẑ in the order v wants them.
 func (q *secular) vector(j int, delta, zh, v []float64) {
-	base, tau := q.base[j], q.tau[j]
-	ss := 0.0
-	for p, d := range delta {
-		x := zh[p] / ((d - base) - tau)
-		v[p] = x
-		ss += x * x
-	}
-	inv := 1 / math.Sqrt(ss)
+	inv := 1 / math.Sqrt(cpu.SecularVector(delta, zh, v, q.base[j], q.tau[j]))
 	for p := range v {
 		v[p] *= inv
 	}

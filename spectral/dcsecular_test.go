@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/reconalign/reconalign/kernels/cpu"
 )
 
 // dcSecularBig returns root j of 1/ρ + Σ z_i²/(δ_i − λ) as an offset from
@@ -100,8 +102,8 @@ func TestDCSecularRoots(t *testing.T) {
 			for j := range q.delta {
 				want := dcSecularBig(q, j, q.base[j])
 				// The poles left of the root, then those right of it.
-				psi, dpsi, _, epsi := poleSums(q.delta, q.z, q.base[j], want, 0, j+1, 1)
-				phi, dphi, _, ephi := poleSums(q.delta, q.z, q.base[j], want, c.k-1, j, -1)
+				psi, dpsi, _, epsi := cpu.SecularSums(q.delta[:j+1], q.z[:j+1], q.base[j], want, float64(j+1), -1)
+				phi, dphi, _, ephi := cpu.SecularSums(q.delta[j+1:], q.z[j+1:], q.base[j], want, 1, 1)
 				bound := 8*(math.Abs(psi)+math.Abs(phi)) + math.Abs(epsi) + math.Abs(ephi) + 2/q.rho
 				slack := 4*dcUlp*bound/(dpsi+dphi) + 4*dcUlp*math.Abs(want)
 				err := math.Abs(q.tau[j] - want)

@@ -12,7 +12,9 @@
 //     products per instruction, eight times a float64 FMA's), used by both
 //     CPU backends for pixel data: it is faster than OpenBLAS's float64
 //     Dsyrk and has no rounding at all (gramu8.go explains the bounds);
-//   - the plane rotations of the QL eigensolver.
+//   - the plane rotations of the QL eigensolver, the Householder
+//     reflectors of the band → tridiagonal reduction, and the secular
+//     equation's sums and eigenvectors in divide and conquer (secular.go).
 //
 // Build tags follow the standard library's: the assembly and the Go that
 // declares and chooses it are built for amd64 without the purego tag

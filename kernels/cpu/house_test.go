@@ -8,18 +8,17 @@ import (
 	"testing"
 )
 
-// withHousePaths runs f with the AVX-512 loops (where the CPU has them)
-// and with the Go ones.
-func withHousePaths(t *testing.T, f func(t *testing.T)) {
-	saved := houseAVX512
-	defer func() { houseAVX512 = saved }()
+// withAVX512 runs f with the AVX-512 loops that *flag selects (where the
+// CPU has them) and with the Go ones.
+func withAVX512(t *testing.T, flag *bool, f func(t *testing.T)) {
+	saved := *flag
+	defer func() { *flag = saved }()
 	if saved {
-		houseAVX512 = true
 		t.Run("avx512", f)
 	} else {
 		t.Log("avx512: not on this CPU (or a purego build)")
 	}
-	houseAVX512 = false
+	*flag = false
 	t.Run("go", f)
 }
 
@@ -62,7 +61,7 @@ func checkGuards(t *testing.T, what string, all []float64, n int) {
 var vectorLengths = []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 63, 64, 65, 100}
 
 func TestVectorLoops(t *testing.T) {
-	withHousePaths(t, func(t *testing.T) {
+	withAVX512(t, &houseAVX512, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 1))
 		for _, n := range vectorLengths {
 			_, x := filled(rng, n)
@@ -126,7 +125,7 @@ func reflectColumns(x []float64, ldx, rows, cols int, v []float64, tau float64) 
 }
 
 func TestHouseLeftRight(t *testing.T) {
-	withHousePaths(t, func(t *testing.T) {
+	withAVX512(t, &houseAVX512, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(2, 2))
 		for _, rows := range []int{1, 2, 3, 8, 33, 64} {
 			for _, cols := range []int{1, 5, 8, 13, 32, 40, 64, 71} {
@@ -178,7 +177,7 @@ func TestHouseLeftRight(t *testing.T) {
 }
 
 func TestHouseSym(t *testing.T) {
-	withHousePaths(t, func(t *testing.T) {
+	withAVX512(t, &houseAVX512, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		for _, n := range []int{1, 2, 3, 8, 9, 16, 17, 33, 64, 65} {
 			ldc := n + 3
