@@ -410,6 +410,44 @@ func TestGemmDeterministic(t *testing.T) {
 	})
 }
 
+// TestDirectUpdatesMatchAcc: an update c ± L·R of a single K-block, summed
+// into c in place, gives the bits of the sum through acc, on every kernel
+// path: Syr2k across the diagonal and the tile edges (the entries below
+// the diagonal and the padding untouched) and Gemm with partial tiles.
+func TestDirectUpdatesMatchAcc(t *testing.T) {
+	withF64Paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 15))
+		for _, sz := range [][2]int{{tileM + 13, kc / 2}, {2*tileN + 3, 2*mr + 1}, {nr + 5, 1}} {
+			n, k := sz[0], sz[1]
+			x, y := newGeneral(rng, n, k, 2), newGeneral(rng, n, k, 1)
+			gm, gk := newGeneral(rng, n+7, kc, 1), newGeneral(rng, kc, n, 3)
+			c0 := newOut(rng, n, n, false)
+			c1 := newOut(rng, n+7, n, false)
+			for _, alpha := range []float64{-1, 1} {
+				run := func(direct bool) (syr2k, gemm []float64) {
+					defer func(v bool) { directUpdates = v }(directUpdates)
+					directUpdates = direct
+					var g Gram
+					syr2k = append([]float64(nil), c0.v...)
+					g.Syr2k(false, n, k, alpha, x.v, x.ld, y.v, y.ld, 1, syr2k, c0.ld, 2)
+					gemm = append([]float64(nil), c1.v...)
+					g.Gemm(false, false, n+7, n, kc, alpha, gm.v, gm.ld, gk.v, gk.ld, 1, gemm, c1.ld, 2)
+					return syr2k, gemm
+				}
+				s0, g0 := run(false)
+				s1, g1 := run(true)
+				for what, pair := range map[string][2][]float64{"Syr2k": {s0, s1}, "Gemm": {g0, g1}} {
+					for i := range pair[0] {
+						if math.Float64bits(pair[0][i]) != math.Float64bits(pair[1][i]) {
+							t.Fatalf("%s n=%d k=%d alpha=%g: c[%d] in place %v, through acc %v", what, n, k, alpha, i, pair[1][i], pair[0][i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestGemmPackBudget: a product cut into row or column blocks because a
 // packed factor would pass the budget gives the bits of the uncut product,
 // with every transpose and a padded c (whose padding stays untouched).

@@ -43,6 +43,14 @@
 	STROW(Z0, Z1, Z2); STROW(Z3, Z4, Z5); STROW(Z6, Z7, Z8); STROW(Z9, Z10, Z11); \
 	STROW(Z12, Z13, Z14); STROW(Z15, Z16, Z17); STROW(Z18, Z19, Z20); STROW(Z21, Z22, Z23)
 
+// PFROW asks for the lines of the 24 values at R10 and steps R10 a row on.
+#define PFROW \
+	PREFETCHT0 (R10);    \
+	PREFETCHT0 64(R10);  \
+	PREFETCHT0 128(R10); \
+	PREFETCHT0 184(R10); \
+	ADDQ       R8, R10
+
 // func kernel8x24AVX512(k int, a, b, c *float64, ldc int, pf *float64)
 //
 // c[r][0:24] += Σ_p a[p·8+r] · b[p·24 : p·24+24] for r = 0..7, with a and b
@@ -63,6 +71,19 @@ TEXT ·kernel8x24AVX512(SB), NOSPLIT, $0-48
 	MOVQ ldc+32(FP), R8
 	SHLQ $3, R8
 	MOVQ pf+40(FP), R9
+	// c's eight rows into L1 while the steps run: where c is the matrix
+	// itself (updates that skip acc, see accumulate), not a tile in L2,
+	// a load at the end would wait on memory. A row's 24 values span up
+	// to four lines.
+	MOVQ DX, R10
+	PFROW
+	PFROW
+	PFROW
+	PFROW
+	PFROW
+	PFROW
+	PFROW
+	PFROW
 	ZERO24
 	TESTQ  CX, CX
 	JE     store
