@@ -26,10 +26,16 @@ var f64Path = func() f64Kind {
 func kernel8x24AVX512(k int, a, b, c *float64, ldc int, pf *float64)
 
 //go:noescape
-func kernel8x24StepAVX512(k int, a *float64, step int, b, c *float64, ldc int)
+func kernel8x24StepAVX512(k int, a *float64, lda int, b, c *float64, ldc int)
 
 //go:noescape
 func kernel8x24RowsAVX512(k int, a *float64, lda int, b, c *float64, ldc int)
+
+//go:noescape
+func kernel8x16StepAVX512(k int, a *float64, lda int, b, c *float64, ldc int)
+
+//go:noescape
+func kernel8x16RowsAVX512(k int, a *float64, lda int, b, c *float64, ldc int)
 
 //go:noescape
 func kernel4x8AVX2(k int, a, b, c *float64, ldc int)
@@ -65,20 +71,35 @@ func kernel(k int, a, b, c []float64, ldc int, pf []float64) {
 
 // kernelInPlace is kernel with the left factor read where it lies, a
 // row-major block of row stride lda: by rows (step p's values a[r·lda+p])
-// or else by columns (a[p·lda+r]). Only where hasKernelInPlace.
-func kernelInPlace(k int, a []float64, lda int, byRows bool, b, c []float64, ldc int) {
+// or else by columns (a[p·lda+r]). Only the first cols ≤ nr columns of c
+// need be right (the rest of b's strip is zero padding): from 16 down, the
+// 16-column kernels. Only where hasKernelInPlace.
+func kernelInPlace(k int, a []float64, lda int, byRows bool, b, c []float64, ldc, cols int) {
 	if k == 0 {
 		return
 	}
+	narrow := cols <= 16
 	_ = b[k*nr-1]
-	_ = c[(mr-1)*ldc+nr-1]
+	if narrow {
+		_ = c[(mr-1)*ldc+15]
+	} else {
+		_ = c[(mr-1)*ldc+nr-1]
+	}
 	if byRows {
 		_ = a[(mr-1)*lda+k-1]
-		kernel8x24RowsAVX512(k, &a[0], lda, &b[0], &c[0], ldc)
+		if narrow {
+			kernel8x16RowsAVX512(k, &a[0], lda, &b[0], &c[0], ldc)
+		} else {
+			kernel8x24RowsAVX512(k, &a[0], lda, &b[0], &c[0], ldc)
+		}
 		return
 	}
 	_ = a[(k-1)*lda+mr-1]
-	kernel8x24StepAVX512(k, &a[0], lda, &b[0], &c[0], ldc)
+	if narrow {
+		kernel8x16StepAVX512(k, &a[0], lda, &b[0], &c[0], ldc)
+	} else {
+		kernel8x24StepAVX512(k, &a[0], lda, &b[0], &c[0], ldc)
+	}
 }
 
 // hasKernelInPlace reports whether kernelInPlace may be called: the

@@ -14,7 +14,7 @@ func kernel(k int, a, b, c []float64, ldc int, pf []float64) { kernelGo(k, a, b,
 
 func rot(x, y []float64, c, s float64) { rotGo(x, y, c, s) }
 
-func kernelInPlace(k int, a []float64, lda int, byRows bool, b, c []float64, ldc int) {
+func kernelInPlace(k int, a []float64, lda int, byRows bool, b, c []float64, ldc, cols int) {
 	panic("cpu: no in-place kernel in this build")
 }
 

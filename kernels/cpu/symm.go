@@ -69,8 +69,9 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 		clear(acc)
 		// mul adds the product of a left factor (strips of mr rows, K = k)
 		// and b's packed tile jb into acc's rows from r0; left gives strip
-		// s of the K-block from p0 (kk steps) to the kernel with bs and c.
-		mul := func(strips, k, jb, r0 int, left func(p0, kk, s int, bs, c []float64)) {
+		// s of the K-block from p0 (kk steps) to the kernel with bs and c,
+		// of which the first cols columns are b's.
+		mul := func(strips, k, jb, r0 int, left func(p0, kk, s int, bs, c []float64, cols int)) {
 			kb := kBlock(k)
 			right := bp[jb*t*npad:]
 			for p0 := 0; p0 < k; p0 += kb {
@@ -78,25 +79,25 @@ func (g *Gram) SymmUpper(m, n int, alpha float64, a []float64, lda int, b []floa
 				for q := 0; q < sn; q++ {
 					bs := right[p0*npad+q*kk*nr : p0*npad+(q+1)*kk*nr]
 					for s := 0; s < strips; s++ {
-						left(p0, kk, s, bs, acc[(r0+s*mr)*npad+q*nr:])
+						left(p0, kk, s, bs, acc[(r0+s*mr)*npad+q*nr:], min(nr, n-q*nr))
 					}
 				}
 			}
 		}
 		// packed is the left factor packed in pack; inPlace reads it from
 		// the tile x where it lies: S by rows, or Sᵀ (S by columns).
-		packed := func(strips int) func(p0, kk, s int, bs, c []float64) {
-			return func(p0, kk, s int, bs, c []float64) {
+		packed := func(strips int) func(p0, kk, s int, bs, c []float64, cols int) {
+			return func(p0, kk, s int, bs, c []float64, cols int) {
 				kernel(kk, pack[p0*strips*mr+s*kk*mr:p0*strips*mr+(s+1)*kk*mr], bs, c, npad, nil)
 			}
 		}
-		inPlace := func(x []float64, byRows bool) func(p0, kk, s int, bs, c []float64) {
-			return func(p0, kk, s int, bs, c []float64) {
+		inPlace := func(x []float64, byRows bool) func(p0, kk, s int, bs, c []float64, cols int) {
+			return func(p0, kk, s int, bs, c []float64, cols int) {
 				xs := x[p0*lda+s*mr:]
 				if byRows {
 					xs = x[s*mr*lda+p0:]
 				}
-				kernelInPlace(kk, xs, lda, byRows, bs, c, npad)
+				kernelInPlace(kk, xs, lda, byRows, bs, c, npad, cols)
 			}
 		}
 		for q := w; q < len(tiles); q += nw {
