@@ -60,6 +60,21 @@ func maxAbsDiff(a, b blas64.General) float64 {
 	return d
 }
 
+// checkSimilarity reports where q (n×n) is not orthogonal to within tol, or
+// q·mid·qᵀ differs from full by more than tol·√n; qName, midName and
+// fullName name the three in the messages.
+func checkSimilarity(t *testing.T, g Gemmer, q, mid, full blas64.General, tol float64, qName, midName, fullName string) {
+	t.Helper()
+	n := q.Rows
+	if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, q), identity(n)); d > tol {
+		t.Errorf("%sᵀ%s − I: %.3g", qName, qName, d)
+	}
+	qmq := mulT(g, blas.NoTrans, blas.Trans, mulT(g, blas.NoTrans, blas.NoTrans, q, mid), q)
+	if d := maxAbsDiff(qmq, full); d > tol*math.Sqrt(float64(n)) {
+		t.Errorf("%s·%s·%sᵀ − %s: %.3g", qName, midName, qName, fullName, d)
+	}
+}
+
 func identity(n int) blas64.General {
 	z := backend.NewGeneral(n, n)
 	for i := 0; i < n; i++ {
@@ -111,13 +126,7 @@ func TestReduceToBand(t *testing.T) {
 						t.Fatal(err)
 					}
 					tol := 1e-13 * float64(n)
-					if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, q), identity(n)); d > tol {
-						t.Errorf("Q1ᵀQ1 − I: %.3g", d)
-					}
-					qbqt := mulT(g, blas.NoTrans, blas.Trans, mulT(g, blas.NoTrans, blas.NoTrans, q, bnd), q)
-					if d := maxAbsDiff(qbqt, full); d > tol*math.Sqrt(float64(n)) {
-						t.Errorf("Q1·B·Q1ᵀ − A: %.3g", d)
-					}
+					checkSimilarity(t, g, q, bnd, full, tol, "Q1", "B", "A")
 					if d := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, c0), carry); d > tol {
 						t.Errorf("carried block − Q1ᵀ·carry: %.3g", d)
 					}

@@ -75,13 +75,7 @@ func TestBulgeChase(t *testing.T) {
 				q := identity(n)
 				bg.applyQ2(q, false, 2)
 				tol := 1e-13 * float64(n)
-				if dd := maxAbsDiff(mulT(g, blas.Trans, blas.NoTrans, q, q), identity(n)); dd > tol {
-					t.Errorf("Q2ᵀQ2 − I: %.3g", dd)
-				}
-				qtq := mulT(g, blas.NoTrans, blas.Trans, mulT(g, blas.NoTrans, blas.NoTrans, q, tri), q)
-				if dd := maxAbsDiff(qtq, full); dd > tol*math.Sqrt(float64(n)) {
-					t.Errorf("Q2·T·Q2ᵀ − B: %.3g", dd)
-				}
+				checkSimilarity(t, g, q, tri, full, tol, "Q2", "T", "B")
 				qt := identity(n)
 				bg.applyQ2(qt, true, 2)
 				if dd := maxAbsDiff(mulT(g, blas.NoTrans, blas.NoTrans, qt, q), identity(n)); dd > tol {

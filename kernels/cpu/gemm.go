@@ -205,8 +205,9 @@ func (g *Gram) run(pr product, workers int) {
 		packFactor(a, mr, k, kb, m, pr.left, sa*w/nw, sa*(w+1)/nw)
 		packFactor(b, nr, k, kb, n, pr.right, sb*w/nw, sb*(w+1)/nw)
 		if direct && pr.alpha == -1 {
-			for q := range a[sa*w/nw*mr*k : sa*(w+1)/nw*mr*k] {
-				a[sa*w/nw*mr*k+q] = -a[sa*w/nw*mr*k+q]
+			mine := a[sa*w/nw*mr*k : sa*(w+1)/nw*mr*k]
+			for q, v := range mine {
+				mine[q] = -v
 			}
 		}
 	})
